@@ -1,0 +1,45 @@
+import { INestApplication, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions } from '@nestjs/microservices';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { appConfig, AppConfig } from './config/app.config';
+import { HttpExceptionFilter } from './common/http/http-exception.filter';
+import { validationException } from './common/http/field-errors';
+import { kafkaTransportOptions } from './messaging/kafka/kafka-options';
+import { KafkaService } from './messaging/kafka/kafka.service';
+import { requiredTopics } from './messaging/topics';
+
+/**
+ * The hybrid app, wired in one place: HTTP with its pipes and filters, plus the Kafka transport
+ * that runs every `@EventPattern` handler. Used by `main.ts` and by the e2e tests.
+ */
+export async function createApp(options: { logger?: LogLevel[] } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, ...options });
+  const config = app.get<AppConfig>(appConfig.KEY);
+
+  app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: validationException,
+    }),
+  );
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.enableShutdownHooks();
+
+  app.connectMicroservice<MicroserviceOptions>(kafkaTransportOptions(config.kafka), { inheritAppConfig: true });
+  return app;
+}
+
+/** Initialises modules (migrations when asked), creates topics, starts the consumers, then HTTP. */
+export async function startApp(app: INestApplication, port?: number): Promise<void> {
+  const config = app.get<AppConfig>(appConfig.KEY);
+  await app.init();
+  const created = await app.get(KafkaService).ensureTopics(requiredTopics());
+  if (created.length > 0) new Logger('Kafka').log(`created topics: ${created.join(', ')}`);
+  await app.startAllMicroservices();
+  await app.listen(port ?? config.http.port);
+}

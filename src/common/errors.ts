@@ -1,0 +1,24 @@
+/** Domain errors: services throw these; one HTTP filter maps them to status codes. */
+export abstract class DomainError extends Error {
+  /** The request field the error is about, when there is one. */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** 404: no entity with that id. */
+export class EntityNotFoundError extends DomainError {
+  constructor(entity: string, id: number | string) {
+    super(`${entity} ${id} not found`);
+  }
+}
+
+/** 409: the request collides with current state (a taken email, an illegal status change). */
+export class ConflictError extends DomainError {}
+
+/** 422: the request is well-formed but names something that does not exist. */
+export class UnprocessableError extends DomainError {}

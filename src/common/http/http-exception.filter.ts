@@ -1,0 +1,64 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { Observable, throwError } from 'rxjs';
+import { ConflictError, DomainError, EntityNotFoundError, UnprocessableError } from '../errors';
+
+const STATUS_OF_DOMAIN_ERROR = new Map<Function, number>([
+  [EntityNotFoundError, HttpStatus.NOT_FOUND],
+  [ConflictError, HttpStatus.CONFLICT],
+  [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
+]);
+
+/** Errors raised by Express's body parser before a route runs. */
+const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
+  'entity.parse.failed': [HttpStatus.BAD_REQUEST, 'Malformed JSON in request body'],
+  'entity.too.large': [HttpStatus.PAYLOAD_TOO_LARGE, 'Request body is too large'],
+  'encoding.unsupported': [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Unsupported content encoding'],
+  'charset.unsupported': [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Unsupported charset'],
+  'request.aborted': [HttpStatus.BAD_REQUEST, 'Request aborted'],
+};
+
+/**
+ * Every HTTP error leaves through here with one body shape:
+ * `{ statusCode, error, message, errors?: [{ field, messages }] }`. Anything unexpected is a 500,
+ * logged with its stack and answered without internals.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    // Kafka handlers never throw (the consumer pipeline catches); anything else passes through unchanged.
+    if (host.getType() !== 'http') return throwError(() => exception);
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.describe(exception);
+    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    res.status(status).json({ statusCode: status, error: reasonPhrase(status), ...body });
+  }
+
+  private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+    if (exception instanceof DomainError) {
+      const status = STATUS_OF_DOMAIN_ERROR.get(exception.constructor) ?? HttpStatus.BAD_REQUEST;
+      const errors = exception.field ? [{ field: exception.field, messages: [exception.message] }] : undefined;
+      return { status, body: { message: exception.message, ...(errors && { errors }) } };
+    }
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      const body = typeof response === 'string' ? { message: response } : { ...(response as object) };
+      delete (body as Record<string, unknown>).statusCode;
+      delete (body as Record<string, unknown>).error;
+      return { status: exception.getStatus(), body };
+    }
+    const type = (exception as { type?: string } | null)?.type;
+    if (type && BODY_PARSER_ERRORS[type]) {
+      const [status, message] = BODY_PARSER_ERRORS[type];
+      return { status, body: { message } };
+    }
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { message: 'Internal server error' } };
+  }
+}
+
+function reasonPhrase(status: number): string {
+  const name = HttpStatus[status] as string | undefined;
+  return name ? name.toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join(' ') : 'Error';
+}

@@ -1,0 +1,35 @@
+import { ConfigType, registerAs } from '@nestjs/config';
+import { validateEnv } from './env';
+
+/** Typed configuration, grouped by area; built once from the validated environment. */
+export const appConfig = registerAs('app', () => {
+  const env = validateEnv(process.env);
+  return {
+    env: env.NODE_ENV,
+    http: { port: env.PORT, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL },
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      migrateOnStart: env.DB_MIGRATE_ON_START,
+    },
+    kafka: {
+      brokers: env.KAFKA_BROKERS.split(','),
+      clientId: env.KAFKA_CLIENT_ID,
+      groupId: env.KAFKA_GROUP_ID,
+      topicPartitions: env.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
+      ssl: env.KAFKA_SSL,
+      sasl: env.KAFKA_SASL_MECHANISM
+        ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME!, password: env.KAFKA_SASL_PASSWORD! }
+        : undefined,
+      consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
+    },
+    events: { source: env.EVENT_SOURCE },
+    outbox: { pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS, batchSize: env.OUTBOX_BATCH_SIZE },
+    consumers: { maxAttempts: env.CONSUMER_MAX_ATTEMPTS, retryBackoffMs: env.CONSUMER_RETRY_BACKOFF_MS },
+    adminToken: env.ADMIN_TOKEN,
+  };
+});
+
+export type AppConfig = ConfigType<typeof appConfig>;

@@ -1,0 +1,4 @@
+export * from './catalogue';
+export * from './event-validator';
+export * from './order.events';
+export * from './user.events';

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { deadLetterTopicOf } from '../../events';
+import { OutboxRelay } from '../outbox/outbox-relay.service';
+import { OutboxService } from '../outbox/outbox.service';
+
+/** Headers added to a dead letter, beside the original record's own headers. */
+export const DLQ_HEADERS = {
+  reason: 'x-dlq-reason',
+  consumer: 'x-dlq-consumer',
+  attempts: 'x-dlq-attempts',
+  originalTopic: 'x-original-topic',
+  originalPartition: 'x-original-partition',
+  originalOffset: 'x-original-offset',
+  originalTimestamp: 'x-original-timestamp',
+} as const;
+
+/** Consumer name used for messages that no consumer can read, so they are set aside once. */
+export const ANY_CONSUMER = '*';
+
+export interface DeadLetter {
+  consumer: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  reason: string;
+  attempts: number;
+}
+
+/**
+ * Sets a message aside: a row in `dead_letters` and a record for `<topic>.dlq` in the outbox, in one
+ * transaction, so the dead letter is neither lost nor written twice when the message is redelivered.
+ */
+@Injectable()
+export class DeadLetterService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async setAside(d: DeadLetter): Promise<void> {
+    const reason = d.reason.slice(0, 2000);
+    const inserted = await this.dataSource.transaction(async (em) => {
+      const rows: unknown[] = await em.query(
+        `INSERT INTO dead_letters (consumer, topic, "partition", "offset", key, value, headers, reason, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (topic, "partition", "offset", consumer) DO NOTHING
+         RETURNING id`,
+        [d.consumer, d.topic, d.partition, d.offset, d.key, d.value, JSON.stringify(d.headers), reason, d.attempts],
+      );
+      if (rows.length === 0) return false;
+      await this.outbox.enqueue(em, {
+        topic: deadLetterTopicOf(d.topic),
+        key: d.key,
+        value: d.value,
+        headers: {
+          ...d.headers,
+          [DLQ_HEADERS.reason]: reason,
+          [DLQ_HEADERS.consumer]: d.consumer,
+          [DLQ_HEADERS.attempts]: String(d.attempts),
+          [DLQ_HEADERS.originalTopic]: d.topic,
+          [DLQ_HEADERS.originalPartition]: String(d.partition),
+          [DLQ_HEADERS.originalOffset]: d.offset,
+          [DLQ_HEADERS.originalTimestamp]: d.timestamp,
+        },
+      });
+      return true;
+    });
+    if (inserted) this.relay.wake();
+  }
+}

@@ -1,0 +1,142 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { KafkaContext } from '@nestjs/microservices';
+import { DataSource, EntityManager } from 'typeorm';
+import { appConfig, AppConfig } from '../../config/app.config';
+import { EventType, validateEventPayload } from '../../events';
+import { readEnvelope, ReceivedMetadata } from '../envelope';
+import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
+
+export interface ConsumedEvent<T> {
+  type: EventType;
+  /** `ce_id` when the producer set one, else the record's coordinates (stable across redelivery). */
+  id: string;
+  payload: T;
+  metadata: ReceivedMetadata;
+  /** True when Nestream itself produced the event (its `ce_source` is ours). */
+  isOwn: boolean;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  /** Time the event happened: `ce_time` if given, else the record's timestamp. */
+  occurredAt: Date;
+}
+
+/** Thrown by a handler for a message that can never succeed: it is dead-lettered without retries. */
+export class UnprocessableEventError extends Error {}
+
+type Effect<T> = (event: ConsumedEvent<T>, em: EntityManager) => Promise<void>;
+
+/**
+ * The one consumer pipeline every `@EventPattern` handler goes through: parse and validate the value,
+ * run the effect exactly once per consumer (inbox row in the same transaction), retry failures with
+ * backoff a bounded number of times, then dead-letter. It never throws for a bad message, so a
+ * partition never stalls and the process never crashes on one.
+ */
+@Injectable()
+export class EventConsumer {
+  private readonly logger = new Logger(EventConsumer.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly deadLetters: DeadLetterService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  async handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>): Promise<void> {
+    const message = ctx.getMessage();
+    const topic = ctx.getTopic();
+    const partition = ctx.getPartition();
+    const headers = stringHeaders(message.headers as Record<string, unknown>);
+    const metadata = readEnvelope(headers);
+    const value = Buffer.isBuffer(message.value) ? message.value : message.value == null ? null : Buffer.from(String(message.value));
+    const setAside = (who: string, reason: string, attempts: number) =>
+      this.deadLetters.setAside({
+        consumer: who,
+        topic,
+        partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        key: message.key == null ? null : String(message.key),
+        value,
+        headers,
+        reason,
+        attempts,
+      });
+
+    const parsed = parseValue(value);
+    if (!parsed.ok) return setAside(ANY_CONSUMER, parsed.reason, 0);
+    const check = validateEventPayload(type, parsed.value);
+    if (!check.valid) return setAside(ANY_CONSUMER, `does not match the ${type} schema: ${check.reason}`, 0);
+
+    const event: ConsumedEvent<T> = {
+      type,
+      id: metadata.id ?? `kafka:${topic}:${partition}:${message.offset}`,
+      payload: parsed.value as T,
+      metadata,
+      isOwn: metadata.source?.startsWith(`${this.config.events.source}/`) ?? false,
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key == null ? null : String(message.key),
+      occurredAt: validDate(metadata.time) ?? new Date(Number(message.timestamp)),
+    };
+
+    const { maxAttempts, retryBackoffMs } = this.config.consumers;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.dataSource.transaction(async (em) => {
+          const claimed: unknown[] = await em.query(
+            `INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+            [consumer, event.id],
+          );
+          // Already processed by this consumer: a redelivery changes nothing.
+          if (claimed.length === 0) return;
+          await effect(event, em);
+        });
+        return;
+      } catch (err) {
+        const reason = (err as Error).message;
+        if (err instanceof UnprocessableEventError || attempt >= maxAttempts) {
+          this.logger.warn(`${consumer}: ${topic}[${partition}]@${message.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
+          return setAside(consumer, reason, attempt);
+        }
+        await ctx.getHeartbeat()();
+        await delay(retryBackoffMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+}
+
+function parseValue(value: Buffer | null): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
+  if (value === null || value.length === 0) return { ok: false, reason: 'value is empty' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `value is not JSON: ${(err as Error).message}` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { ok: false, reason: 'value is not a JSON object' };
+  }
+  return { ok: true, value: parsed as Record<string, unknown> };
+}
+
+function stringHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(headers ?? {})) {
+    if (v === undefined || v === null) continue;
+    out[name] = Buffer.isBuffer(v) ? v.toString('utf8') : Array.isArray(v) ? v.map(String).join(',') : String(v);
+  }
+  return out;
+}
+
+function validDate(text: string | undefined): Date | undefined {
+  if (!text) return undefined;
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

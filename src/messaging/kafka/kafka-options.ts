@@ -1,0 +1,39 @@
+import { KafkaOptions, Transport } from '@nestjs/microservices';
+import type { KafkaConfig } from 'kafkajs';
+import type { AppConfig } from '../../config/app.config';
+
+/** Client settings shared by Nest's Kafka transport and our own producer and admin. */
+export function kafkaClientConfig(kafka: AppConfig['kafka'], clientIdSuffix = ''): KafkaConfig {
+  return {
+    clientId: kafka.clientId + clientIdSuffix,
+    brokers: kafka.brokers,
+    ssl: kafka.ssl,
+    sasl: kafka.sasl as KafkaConfig['sasl'],
+    connectionTimeout: 3000,
+    // Keep retrying through a broker restart instead of giving up after a few seconds.
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+  };
+}
+
+/** Options of the Nest Kafka transport that runs every `@EventPattern` consumer of this app. */
+export function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
+  return {
+    transport: Transport.KAFKA,
+    options: {
+      client: kafkaClientConfig(kafka, '-consumer'),
+      // Nest appends "-server" to client and group ids unless told otherwise.
+      postfixId: '',
+      consumer: {
+        groupId: kafka.groupId,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+      },
+      // A new group starts at the beginning so events written before the first start are ingested.
+      subscribe: { fromBeginning: true },
+      run: { partitionsConsumedConcurrently: kafka.consumerConcurrency },
+      // Values stay raw bytes: the consumer pipeline parses them itself and dead-letters what is not JSON.
+      parser: { keepBinary: true },
+    },
+  };
+}

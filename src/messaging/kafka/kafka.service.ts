@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
+import { appConfig, AppConfig } from '../../config/app.config';
+import { kafkaClientConfig } from './kafka-options';
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  /** Extra topic-level settings, such as `cleanup.policy`. */
+  config?: Record<string, string>;
+}
+
+/**
+ * The only class that talks to kafkajs directly (Nest's transport aside): an idempotent producer
+ * with acks=all, and the admin client that creates topics. Swapping the client library touches this folder.
+ */
+@Injectable()
+export class KafkaService implements OnApplicationShutdown {
+  private readonly logger = new Logger(KafkaService.name);
+  private readonly kafka: Kafka;
+  private producer?: Producer;
+  private connecting?: Promise<Producer>;
+
+  constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
+    this.kafka = new Kafka({
+      ...kafkaClientConfig(config.kafka, '-producer'),
+      logLevel: logLevel.ERROR,
+      logCreator: () => ({ level, log }) => {
+        if (level <= logLevel.ERROR) this.logger.warn(`${log.message}${log.broker ? ` (${log.broker})` : ''}`);
+      },
+    });
+  }
+
+  /** Publishes records in order; resolves once every partition leader and its in-sync replicas have them. */
+  async publish(records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const producer = await this.connectedProducer();
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const record of records) {
+      const list = byTopic.get(record.topic) ?? [];
+      list.push(record);
+      byTopic.set(record.topic, list);
+    }
+    await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+      })),
+    });
+  }
+
+  /** Creates missing topics with the configured partitions, replication and `min.insync.replicas`. */
+  async ensureTopics(specs: TopicSpec[]): Promise<string[]> {
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.topic));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: s.topic,
+            numPartitions: this.config.kafka.topicPartitions,
+            replicationFactor: this.config.kafka.replicationFactor,
+            configEntries: Object.entries({
+              'min.insync.replicas': String(this.config.kafka.minInsyncReplicas),
+              ...s.config,
+            }).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      }
+      return missing.map((s) => s.topic);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Flushes nothing pending: publish() only resolves after the broker acknowledged.
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.connecting ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      try {
+        await producer.connect();
+        this.producer = producer;
+        return producer;
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+    return this.connecting;
+  }
+}

@@ -1,0 +1,114 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { appConfig, AppConfig } from '../../config/app.config';
+import { KafkaService } from '../kafka/kafka.service';
+import { OutboxService } from './outbox.service';
+
+// One relay batch runs at a time across all instances, so rows of one entity leave in id order.
+const RELAY_LOCK = 7_310_002;
+const BUSY_RETRY_MS = 20;
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * Publishes committed outbox rows to Kafka and deletes them in the same database transaction.
+ * A crash between the broker's ack and the commit republishes a batch: delivery is at least once and
+ * consumers deduplicate by `ce_id`.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private running = false;
+  private loop?: Promise<void>;
+  private woken = false;
+  private wakeUp?: () => void;
+  private published = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly kafka: KafkaService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  /** Called after a transaction that wrote to the outbox has committed. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  get publishedCount(): number {
+    return this.published;
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Runs before the database pool closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    // The loop finishes the batch in flight (published and deleted, or rolled back) and stops.
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let result: number | 'busy';
+      try {
+        result = await this.publishBatch();
+        if (failures > 0) this.logger.log(`outbox relay recovered after ${failures} failed attempt(s)`);
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        if (failures === 1 || failures % 20 === 0) {
+          this.logger.warn(`outbox relay cannot publish yet (attempt ${failures}): ${(err as Error).message}`);
+        }
+        await delay(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)));
+        continue;
+      }
+      if (result === 'busy') await this.idle(BUSY_RETRY_MS);
+      else if (result < this.config.outbox.batchSize) await this.idle(this.config.outbox.pollIntervalMs);
+    }
+  }
+
+  private publishBatch(): Promise<number | 'busy'> {
+    return this.dataSource.transaction(async (em) => {
+      const [{ locked }] = await em.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK]);
+      if (!locked) return 'busy';
+      const rows = await this.outbox.oldest(em, this.config.outbox.batchSize);
+      if (rows.length === 0) return 0;
+      await this.kafka.publish(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
+      await this.outbox.remove(
+        em,
+        rows.map((r) => r.id),
+      );
+      this.published += rows.length;
+      return rows.length;
+    });
+  }
+
+  /** Waits for a wake-up or the poll interval, whichever comes first. */
+  private idle(ms: number): Promise<void> {
+    if (this.woken || !this.running) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

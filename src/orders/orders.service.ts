@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { ConflictError, EntityNotFoundError, UnprocessableError } from '../common/errors';
+import { Page, toPage } from '../common/http/page';
+import type { EventType, OrderEventPayload, OrderStatus } from '../events';
+import { Transaction, UnitOfWork } from '../messaging/unit-of-work';
+import { UsersService } from '../users/users.service';
+import { CreateOrderDto, ListOrdersQuery } from './dto/order.request.dto';
+import { OrderEntity } from './order.entity';
+import { canMove, Order, OrderState, toOrder, toOrderState } from './order';
+
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+  ) {}
+
+  place(dto: CreateOrderDto): Promise<Order> {
+    return this.uow.run(async (tx) => {
+      // A share lock keeps the user from being deleted until this order is committed.
+      const user = await this.users.find(tx.em, dto.userId, 'share');
+      if (!user) throw new UnprocessableError(`user ${dto.userId} does not exist`, 'userId');
+      const repo = tx.em.getRepository(OrderEntity);
+      const row = await repo.save(
+        repo.create({
+          userId: dto.userId,
+          product: dto.product,
+          amount: dto.amount,
+          quantity: dto.quantity ?? 1,
+          status: 'placed',
+          version: 1,
+        }),
+      );
+      await this.publish(tx, 'order_placed', row);
+      return toOrder(row);
+    });
+  }
+
+  /** Moves an order along its lifecycle; an illegal move is a 409. */
+  changeStatus(id: number, status: Exclude<OrderStatus, 'placed'>): Promise<Order> {
+    return this.uow.run(async (tx) => {
+      const row = await this.lock(tx.em, id);
+      if (!canMove(row.status, status)) {
+        throw new ConflictError(`order ${id} cannot move from ${row.status} to ${status}`, 'status');
+      }
+      return this.moveTo(tx, row, status);
+    });
+  }
+
+  /** `DELETE /orders/:id`: cancels; cancelling a cancelled order changes nothing. */
+  cancel(id: number): Promise<Order> {
+    return this.uow.run(async (tx) => {
+      const row = await this.lock(tx.em, id);
+      if (row.status === 'cancelled') return toOrder(row);
+      if (!canMove(row.status, 'cancelled')) {
+        throw new ConflictError(`order ${id} is ${row.status} and can no longer be cancelled`, 'status');
+      }
+      return this.moveTo(tx, row, 'cancelled');
+    });
+  }
+
+  async get(id: number): Promise<Order> {
+    const row = await this.dataSource.getRepository(OrderEntity).findOneBy({ id });
+    if (!row) throw new EntityNotFoundError('order', id);
+    return toOrder(row);
+  }
+
+  async list(query: ListOrdersQuery): Promise<Page<Order>> {
+    const qb = this.dataSource
+      .getRepository(OrderEntity)
+      .createQueryBuilder('o')
+      .where('o.id > :after', { after: query.after ?? 0 });
+    if (query.userId !== undefined) qb.andWhere('o.user_id = :userId', { userId: query.userId });
+    if (query.status !== undefined) qb.andWhere('o.status = :status', { status: query.status });
+    const rows = await qb.orderBy('o.id', 'ASC').limit(query.limit + 1).getMany();
+    return toPage(rows.map(toOrder), query.limit);
+  }
+
+  async listForUser(userId: number, query: ListOrdersQuery): Promise<Page<Order>> {
+    if (!(await this.users.find(this.dataSource.manager, userId))) throw new EntityNotFoundError('user', userId);
+    return this.list({ ...query, userId });
+  }
+
+  /**
+   * Enrichment: copies the customer's name and email onto the order, so reads need no join.
+   * Throws while the order row is not there yet (an outside order still being ingested); the consumer retries.
+   */
+  async enrich(em: EntityManager, order: OrderEventPayload): Promise<void> {
+    if (order.userId == null) return;
+    const user = await this.users.find(em, order.userId);
+    if (!user) return;
+    const result = await em
+      .getRepository(OrderEntity)
+      .update({ id: order.id }, { customer: { id: user.id, name: user.name, email: user.email } });
+    if (!result.affected) throw new Error(`order ${order.id} is not stored yet`);
+  }
+
+  /** Applies an order written by a producer outside Nestream: an upsert by id (the id space is shared). */
+  async applyExternal(em: EntityManager, payload: OrderEventPayload): Promise<OrderState> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtext('orders.id'))`);
+    await em.query(
+      `SELECT setval(pg_get_serial_sequence('orders', 'id'), $1::bigint)
+        WHERE $1::bigint > (SELECT last_value FROM orders_id_seq)`,
+      [payload.id],
+    );
+    const [row] = await em.query(
+      `INSERT INTO orders AS o (id, user_id, product, amount, quantity, status, version)
+       VALUES ($1, $2, $3, $4, $5, $6, 1)
+       ON CONFLICT (id) DO UPDATE
+         SET user_id = COALESCE(EXCLUDED.user_id, o.user_id),
+             product = EXCLUDED.product,
+             amount = EXCLUDED.amount,
+             quantity = EXCLUDED.quantity,
+             status = EXCLUDED.status,
+             version = o.version + 1,
+             updated_at = now()
+       RETURNING id`,
+      [payload.id, payload.userId ?? null, payload.product, payload.amount, payload.quantity ?? 1, payload.status ?? 'placed'],
+    );
+    const stored = await em.getRepository(OrderEntity).findOneByOrFail({ id: Number(row.id) });
+    return toOrderState(stored);
+  }
+
+  private async moveTo(tx: Transaction, row: OrderEntity, status: OrderStatus): Promise<Order> {
+    row.status = status;
+    row.version += 1;
+    const saved = await tx.em.getRepository(OrderEntity).save(row);
+    await this.publish(tx, status === 'cancelled' ? 'order_cancelled' : 'order_updated', saved);
+    return toOrder(saved);
+  }
+
+  private publish(tx: Transaction, type: EventType, row: OrderEntity): Promise<void> {
+    const state = toOrderState(row);
+    return tx.publish({ type, entityId: row.id, version: row.version, payload: state, occurredAt: row.updatedAt });
+  }
+
+  /** Row lock first: concurrent writes to one order queue up, so its events leave in order. */
+  private async lock(em: EntityManager, id: number): Promise<OrderEntity> {
+    const row = await em.getRepository(OrderEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!row) throw new EntityNotFoundError('order', id);
+    return row;
+  }
+}

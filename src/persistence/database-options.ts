@@ -1,0 +1,21 @@
+import { DataSourceOptions } from 'typeorm';
+import type { AppConfig } from '../config/app.config';
+import { MIGRATIONS } from './migrations';
+
+/** Options shared by the app's TypeORM connection and the `npm run migrate` script. */
+export function databaseOptions(db: AppConfig['database']): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: db.url,
+    // Schema changes come from migrations only.
+    synchronize: false,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    extra: {
+      max: db.poolSize,
+      connectionTimeoutMillis: 5_000,
+      application_name: 'nestream',
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import { PartialType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+/** `POST /users` and `PUT /users/:id`: PUT replaces both fields, so a missing email clears it. */
+export class CreateUserDto {
+  @Transform(trimmed) @IsString() @IsNotEmpty() @MaxLength(200)
+  name: string;
+
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsEmail() @MaxLength(320)
+  email?: string | null;
+}
+
+export class ReplaceUserDto extends CreateUserDto {}
+
+/** `PATCH /users/:id`: only the fields present change. */
+export class PatchUserDto extends PartialType(CreateUserDto) {}

@@ -1,0 +1,47 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { databaseOptions } from '../../src/persistence/database-options';
+import { runMigrations } from '../../src/persistence/migrate';
+import './test-env';
+
+/**
+ * Before any e2e file: fail loudly when Postgres or Kafka is unreachable (never skip), then give the
+ * run a fresh, migrated database.
+ */
+export default async function globalSetup(): Promise<void> {
+  const url = new URL(process.env.DATABASE_URL!);
+  const database = url.pathname.slice(1);
+  const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`PostgreSQL is unreachable at ${url.host} (${(err as Error).message}); run "npm run infra:up"`);
+  }
+  try {
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    // Identifiers cannot be parameters; the name is quoted with the server's own quoting function.
+    const [{ quoted }] = (await admin.query('SELECT quote_ident($1) AS quoted', [database])).rows;
+    await admin.query(`DROP DATABASE IF EXISTS ${quoted}`);
+    await admin.query(`CREATE DATABASE ${quoted}`);
+  } finally {
+    await admin.end();
+  }
+
+  const dataSource = await new DataSource(
+    databaseOptions({ url: url.toString(), poolSize: 2, migrateOnStart: false }),
+  ).initialize();
+  await runMigrations(dataSource);
+  await dataSource.destroy();
+
+  const brokers = process.env.KAFKA_BROKERS!.split(',');
+  const kafkaAdmin = new Kafka({ brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 2 } }).admin();
+  try {
+    await kafkaAdmin.connect();
+    await kafkaAdmin.describeCluster();
+  } catch (err) {
+    throw new Error(`Kafka is unreachable at ${brokers.join(',')} (${(err as Error).message}); run "npm run infra:up"`);
+  } finally {
+    await kafkaAdmin.disconnect();
+  }
+}

@@ -1,0 +1,15 @@
+// Settings every e2e test file runs with; a variable already set in the environment wins.
+const defaults: Record<string, string> = {
+  NODE_ENV: 'test',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/nestream_test',
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  KAFKA_GROUP_ID: 'nestream-e2e',
+  KAFKA_CLIENT_ID: 'nestream-e2e',
+  OUTBOX_POLL_INTERVAL_MS: '100',
+  CONSUMER_RETRY_BACKOFF_MS: '50',
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+};
+
+for (const [key, value] of Object.entries(defaults)) {
+  process.env[key] = process.env[`E2E_${key}`] ?? value;
+}
