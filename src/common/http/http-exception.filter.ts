@@ -9,15 +9,6 @@ const STATUS_OF_DOMAIN_ERROR = new Map<Function, number>([
   [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
 ]);
 
-/** Errors raised by Express's body parser before a route runs. */
-const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
-  'entity.parse.failed': [HttpStatus.BAD_REQUEST, 'Malformed JSON in request body'],
-  'entity.too.large': [HttpStatus.PAYLOAD_TOO_LARGE, 'Request body is too large'],
-  'encoding.unsupported': [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Unsupported content encoding'],
-  'charset.unsupported': [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Unsupported charset'],
-  'request.aborted': [HttpStatus.BAD_REQUEST, 'Request aborted'],
-};
-
 /**
  * Every HTTP error leaves through here with one body shape:
  * `{ statusCode, error, message, errors?: [{ field, messages }] }`. Anything unexpected is a 500,
@@ -43,16 +34,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return { status, body: { message: exception.message, ...(errors && { errors }) } };
     }
     if (exception instanceof HttpException) {
+      // Nest's Express adapter turns body-parser failures (bad JSON, 413) into HttpExceptions.
+      if (exception.cause instanceof SyntaxError) {
+        return { status: exception.getStatus(), body: { message: `Malformed JSON in request body: ${exception.cause.message}` } };
+      }
       const response = exception.getResponse();
       const body = typeof response === 'string' ? { message: response } : { ...(response as object) };
       delete (body as Record<string, unknown>).statusCode;
       delete (body as Record<string, unknown>).error;
       return { status: exception.getStatus(), body };
-    }
-    const type = (exception as { type?: string } | null)?.type;
-    if (type && BODY_PARSER_ERRORS[type]) {
-      const [status, message] = BODY_PARSER_ERRORS[type];
-      return { status, body: { message } };
     }
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { message: 'Internal server error' } };
   }

@@ -96,7 +96,7 @@ export class EventConsumer {
         });
         return;
       } catch (err) {
-        const reason = (err as Error).message;
+        const reason = err instanceof Error ? err.message : String(err);
         if (err instanceof UnprocessableEventError || attempt >= maxAttempts) {
           this.logger.warn(`${consumer}: ${topic}[${partition}]@${message.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
           return setAside(consumer, reason, attempt);

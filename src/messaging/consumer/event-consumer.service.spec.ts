@@ -1,0 +1,203 @@
+import { Logger } from '@nestjs/common';
+import type { KafkaContext } from '@nestjs/microservices';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AppConfig } from '../../config/app.config';
+import { DeadLetter, DeadLetterService } from './dead-letter.service';
+import { ConsumedEvent, EventConsumer, UnprocessableEventError } from './event-consumer.service';
+
+const CONSUMER = 'persistence.ingest';
+
+interface FakeRecord {
+  value: Buffer | null;
+  key: Buffer | null;
+  headers: Record<string, Buffer | string>;
+  offset: string;
+  timestamp: string;
+}
+
+const record = (overrides: Partial<FakeRecord> = {}): FakeRecord => ({
+  value: Buffer.from(JSON.stringify({ id: 11, name: 'King' })),
+  key: Buffer.from('11'),
+  headers: {},
+  offset: '5',
+  timestamp: '1764064800000',
+  ...overrides,
+});
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+function kafkaContext(message: FakeRecord): KafkaContext {
+  return {
+    getMessage: () => message,
+    getTopic: () => 'user_created',
+    getPartition: () => 0,
+    getHeartbeat: () => async () => undefined,
+  } as unknown as KafkaContext;
+}
+
+function setup({ alreadyProcessed = false } = {}) {
+  const em = { query: jest.fn(async () => (alreadyProcessed ? [] : [{}])) };
+  const dataSource = { transaction: jest.fn(async (fn: (m: typeof em) => Promise<unknown>) => fn(em)) };
+  const deadLetters = { setAside: jest.fn(async (_d: DeadLetter) => undefined) };
+  const config = { events: { source: '/nestream' }, consumers: { maxAttempts: 3, retryBackoffMs: 0 } };
+  const consumer = new EventConsumer(
+    dataSource as unknown as DataSource,
+    deadLetters as unknown as DeadLetterService,
+    config as unknown as AppConfig,
+  );
+  const effect = jest.fn(async (_event: ConsumedEvent<unknown>, _em: EntityManager) => undefined);
+  const handle = (message: FakeRecord) => consumer.handle(CONSUMER, 'user_created', kafkaContext(message), effect);
+  const deadLetter = (): DeadLetter => deadLetters.setAside.mock.calls[0][0];
+  return { em, deadLetters, effect, handle, deadLetter };
+}
+
+describe('EventConsumer.handle', () => {
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('dead-letters a value that is not JSON for every consumer without calling the effect', async () => {
+    const { handle, effect, deadLetters, deadLetter } = setup();
+
+    await handle(record({ value: Buffer.from('{"id": 11, name') }));
+
+    expect(deadLetters.setAside).toHaveBeenCalledTimes(1);
+    expect(deadLetter()).toMatchObject({ consumer: '*', topic: 'user_created', partition: 0, offset: '5', key: '11' });
+    expect(deadLetter().reason).toMatch(/JSON/);
+    expect(effect).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a JSON array', json([{ id: 11, name: 'King' }])],
+    ['JSON null', Buffer.from('null')],
+    ['a null value (tombstone)', null],
+  ])('dead-letters %s without calling the effect', async (_label, value) => {
+    const { handle, effect, deadLetter } = setup();
+
+    await handle(record({ value }));
+
+    expect(deadLetter()).toMatchObject({ consumer: '*', value });
+    expect(effect).not.toHaveBeenCalled();
+  });
+
+  it('dead-letters a payload that breaks the schema with a reason naming the field', async () => {
+    const { handle, effect, deadLetter } = setup();
+
+    await handle(record({ value: json({ id: 11 }) }));
+
+    expect(deadLetter().consumer).toBe('*');
+    expect(deadLetter().reason).toContain('name');
+    expect(effect).not.toHaveBeenCalled();
+  });
+
+  it('runs the effect once for a valid outside event, identified by its record coordinates', async () => {
+    const { handle, effect, em, deadLetters } = setup();
+
+    await handle(record());
+
+    expect(effect).toHaveBeenCalledTimes(1);
+    const [event, passedEm] = effect.mock.calls[0];
+    expect(passedEm).toBe(em);
+    expect(event).toMatchObject({
+      type: 'user_created',
+      id: 'kafka:user_created:0:5',
+      payload: { id: 11, name: 'King' },
+      isOwn: false,
+      topic: 'user_created',
+      partition: 0,
+      offset: '5',
+      key: '11',
+    });
+    expect(event.occurredAt).toEqual(new Date(1764064800000));
+    expect(deadLetters.setAside).not.toHaveBeenCalled();
+  });
+
+  it('claims the inbox row for this consumer and event id', async () => {
+    const { handle, em } = setup();
+
+    await handle(record());
+
+    expect(em.query).toHaveBeenCalledWith(expect.stringContaining('INSERT INTO inbox'), [CONSUMER, 'kafka:user_created:0:5']);
+  });
+
+  it('uses ce_id as the event id and marks a ce_source under our own source as own', async () => {
+    const { handle, effect } = setup();
+
+    await handle(record({ headers: { ce_id: Buffer.from('evt-42'), ce_source: Buffer.from('/nestream/users') } }));
+
+    expect(effect.mock.calls[0][0]).toMatchObject({ id: 'evt-42', isOwn: true, metadata: { source: '/nestream/users' } });
+  });
+
+  it('does not mark a source that merely shares our prefix as own', async () => {
+    const { handle, effect } = setup();
+
+    await handle(record({ headers: { ce_source: '/nestream-partner/users' } }));
+
+    expect(effect.mock.calls[0][0].isOwn).toBe(false);
+  });
+
+  it('takes occurredAt from ce_time when it is a valid date', async () => {
+    const { handle, effect } = setup();
+
+    await handle(record({ headers: { ce_time: '2026-11-25T10:00:00.000Z' } }));
+
+    expect(effect.mock.calls[0][0].occurredAt).toEqual(new Date('2026-11-25T10:00:00.000Z'));
+  });
+
+  it('skips the effect when the inbox says this consumer already processed the event', async () => {
+    const { handle, effect, deadLetters } = setup({ alreadyProcessed: true });
+
+    await handle(record());
+
+    expect(effect).not.toHaveBeenCalled();
+    expect(deadLetters.setAside).not.toHaveBeenCalled();
+  });
+
+  it('retries a failing effect and stops once it succeeds', async () => {
+    const { handle, effect, deadLetters } = setup();
+    effect.mockRejectedValueOnce(new Error('deadlock detected')).mockRejectedValueOnce(new Error('deadlock detected'));
+
+    await handle(record());
+
+    expect(effect).toHaveBeenCalledTimes(3);
+    expect(deadLetters.setAside).not.toHaveBeenCalled();
+  });
+
+  it('dead-letters for this consumer after maxAttempts failures', async () => {
+    const { handle, effect, deadLetters, deadLetter } = setup();
+    effect.mockRejectedValue(new Error('order 11 is not stored yet'));
+
+    await handle(record());
+
+    expect(effect).toHaveBeenCalledTimes(3);
+    expect(deadLetters.setAside).toHaveBeenCalledTimes(1);
+    expect(deadLetter()).toMatchObject({ consumer: CONSUMER, reason: 'order 11 is not stored yet', attempts: 3 });
+  });
+
+  it('dead-letters an UnprocessableEventError after one attempt', async () => {
+    const { handle, effect, deadLetter } = setup();
+    effect.mockRejectedValue(new UnprocessableEventError('user 11 is archived'));
+
+    await handle(record());
+
+    expect(effect).toHaveBeenCalledTimes(1);
+    expect(deadLetter()).toMatchObject({ consumer: CONSUMER, reason: 'user 11 is archived', attempts: 1 });
+  });
+
+  it('passes the original headers, decoded to strings, to the dead letter', async () => {
+    const { handle, effect, deadLetter } = setup();
+    effect.mockRejectedValue(new UnprocessableEventError('no'));
+
+    await handle(record({ headers: { ce_id: Buffer.from('evt-42'), traceparent: '00-abc-def-01' } }));
+
+    expect(deadLetter().headers).toEqual({ ce_id: 'evt-42', traceparent: '00-abc-def-01' });
+  });
+
+  it('dead-letters an effect that throws something other than an Error, with its text as the reason', async () => {
+    const { handle, effect, deadLetter } = setup();
+    effect.mockRejectedValue('plain string failure');
+
+    await expect(handle(record())).resolves.toBeUndefined();
+
+    expect(deadLetter()).toMatchObject({ consumer: CONSUMER, reason: 'plain string failure', attempts: 3 });
+  });
+});

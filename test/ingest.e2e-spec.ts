@@ -1,0 +1,112 @@
+import { deadLetterTopicOf, Topics } from '../src/events';
+import { E2eApp, startE2eApp } from './support/e2e-app';
+import { anOutsideId, aUser, unique } from './support/factories';
+import { KafkaProbe, OutsideProducer } from './support/kafka';
+import { waitFor } from './support/wait-for';
+
+describe('Events written by producers outside Nestream', () => {
+  let e2e: E2eApp;
+  let outside: OutsideProducer;
+  let dlq: KafkaProbe;
+  let published: KafkaProbe;
+
+  beforeAll(async () => {
+    dlq = await KafkaProbe.start([deadLetterTopicOf(Topics.UserCreated), deadLetterTopicOf(Topics.OrderPlaced)]);
+    published = await KafkaProbe.start([Topics.UserCreated]);
+    e2e = await startE2eApp();
+    outside = await OutsideProducer.connect();
+  });
+  afterAll(async () => {
+    await outside?.close();
+    await e2e?.close();
+    await dlq?.stop();
+    await published?.stop();
+  });
+
+  const visible = (path: string) =>
+    waitFor(`GET ${path} to answer 200`, async () => {
+      const res = await e2e.http.get(path);
+      return res.status === 200 ? res.body : undefined;
+    });
+
+  it("stores the origin document's plain user_created and order_placed (no headers) and serves them over HTTP", async () => {
+    const id = anOutsideId();
+    const name = unique('King');
+    await outside.sendJson(Topics.UserCreated, { id, name });
+    await outside.sendJson(Topics.OrderPlaced, { id, product: 'sofa', amount: 100000 });
+
+    expect(await visible(`/users/${id}`)).toMatchObject({ id, name, email: null, version: 1 });
+    expect(await visible(`/orders/${id}`)).toMatchObject({ id, product: 'sofa', amount: 100000, userId: null, status: 'placed' });
+  });
+
+  it('applies an outside user_updated to the stored user', async () => {
+    const id = anOutsideId();
+    await outside.sendJson(Topics.UserCreated, { id, name: 'Before' });
+    await visible(`/users/${id}`);
+    await outside.sendJson(Topics.UserUpdated, { id, name: 'After' });
+    const updated = await waitFor('the outside update', async () => {
+      const body = (await e2e.http.get(`/users/${id}`)).body;
+      return body.name === 'After' ? body : undefined;
+    });
+    expect(updated.version).toBe(2);
+  });
+
+  it('keeps outside events in the event log with origin "ingested"', async () => {
+    const id = anOutsideId();
+    await outside.sendJson(Topics.UserCreated, { id, name: 'Logged' });
+    await visible(`/users/${id}`);
+    const rows = await e2e.db.query(`SELECT type, origin, payload FROM event_log WHERE entity_type = 'user' AND entity_id = $1`, [String(id)]);
+    expect(rows).toEqual([{ type: 'user_created', origin: 'ingested', payload: { id, name: 'Logged' } }]);
+  });
+
+  it('enriches an outside order that names a known user', async () => {
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    const id = anOutsideId();
+    await outside.sendJson(Topics.OrderPlaced, { id, userId: user.id, product: 'lamp', amount: 25.5 });
+    const order = await waitFor('the outside order with its customer', async () => {
+      const res = await e2e.http.get(`/orders/${id}`);
+      return res.status === 200 && res.body.customer ? res.body : undefined;
+    });
+    expect(order).toMatchObject({ amount: 25.5, customer: { id: user.id, name: user.name, email: user.email } });
+  });
+
+  it('recognises its own events and does not apply them twice', async () => {
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    const own = await published.next('our own user_created', (r) => r.key === String(user.id));
+    await waitFor('the ingest consumer to have read our own event', async () => {
+      const rows = await e2e.db.query(`SELECT 1 FROM inbox WHERE consumer = 'persistence.ingest' AND message_id = $1`, [own.headers.ce_id]);
+      return rows.length === 1;
+    });
+    const [{ n }] = await e2e.db.query(`SELECT count(*)::int AS n FROM event_log WHERE entity_type = 'user' AND entity_id = $1`, [String(user.id)]);
+    expect(n).toBe(1);
+    expect((await e2e.http.get(`/users/${user.id}`).expect(200)).body.version).toBe(1);
+  });
+
+  it('sets a poison message aside on <topic>.dlq with the reason and origin, and keeps the partition moving', async () => {
+    const key = unique('poison');
+    const next = anOutsideId();
+    // Same key, so same partition: the good message can only be processed if the poison one did not block it.
+    await outside.send(Topics.UserCreated, 'this is not json {', key);
+    await outside.send(Topics.UserCreated, JSON.stringify({ id: next, name: 'after-poison' }), key);
+
+    const letter = await dlq.next('the poison message on user_created.dlq', (r) => r.key === key);
+    expect(letter.topic).toBe('user_created.dlq');
+    expect(letter.value).toBe('this is not json {');
+    expect(letter.headers['x-dlq-reason']).toMatch(/not JSON/);
+    expect(letter.headers['x-original-topic']).toBe('user_created');
+    expect(Number(letter.headers['x-original-partition'])).toBeGreaterThanOrEqual(0);
+    expect(letter.headers['x-original-offset']).toMatch(/^\d+$/);
+
+    expect(await visible(`/users/${next}`)).toMatchObject({ name: 'after-poison' });
+  });
+
+  it('dead-letters an event that does not fit its schema, naming the field', async () => {
+    const key = unique('bad-shape');
+    await outside.send(Topics.OrderPlaced, JSON.stringify({ id: anOutsideId(), product: 'sofa', amount: 'lots' }), key);
+    const letter = await dlq.next('the misshapen order on order_placed.dlq', (r) => r.key === key);
+    expect(letter.headers['x-dlq-reason']).toMatch(/order_placed schema: amount must be number/);
+    // One dead letter even though two consumers (ingest and enrichment) read order_placed.
+    const rows = await e2e.db.query(`SELECT consumer FROM dead_letters WHERE key = $1`, [key]);
+    expect(rows).toEqual([{ consumer: '*' }]);
+  });
+});

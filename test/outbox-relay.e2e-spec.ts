@@ -1,0 +1,60 @@
+import { Topics } from '../src/events';
+import { UnitOfWork } from '../src/messaging/unit-of-work';
+import { E2eApp, startE2eApp } from './support/e2e-app';
+import { anOutsideId, aUser, unique } from './support/factories';
+import { KafkaProbe } from './support/kafka';
+import { waitFor } from './support/wait-for';
+
+describe('Outbox relay', () => {
+  let e2e: E2eApp;
+  let probe: KafkaProbe;
+
+  beforeAll(async () => {
+    probe = await KafkaProbe.start([Topics.UserCreated]);
+    e2e = await startE2eApp();
+  });
+  afterAll(async () => {
+    await e2e?.close();
+    await probe?.stop();
+  });
+
+  it('publishes a row whose id was allocated first but committed last (sequences commit out of order)', async () => {
+    const uow = e2e.app.get(UnitOfWork);
+    const lateId = anOutsideId();
+    const lateName = unique('late');
+    let rowWritten!: () => void;
+    let commit!: () => void;
+    const written = new Promise<void>((resolve) => (rowWritten = resolve));
+    const gate = new Promise<void>((resolve) => (commit = resolve));
+
+    // Transaction A takes the lower outbox id and stays open.
+    const late = uow.run(async (tx) => {
+      await tx.publish({ type: 'user_created', entityId: lateId, version: 1, payload: { id: lateId, name: lateName }, occurredAt: new Date() });
+      rowWritten();
+      await gate;
+    });
+    await written;
+
+    // Transaction B takes a higher id, commits and is published while A is still open.
+    const early = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    await probe.next('the early event', (r) => r.key === String(early.id));
+    expect(probe.records.some((r) => r.key === String(lateId))).toBe(false);
+
+    commit();
+    await late;
+    const record = await probe.next('the late-committed event', (r) => r.key === String(lateId));
+    expect(JSON.parse(record.value!)).toEqual({ id: lateId, name: lateName });
+
+    const positions = await e2e.db.query(
+      `SELECT entity_id FROM event_log WHERE entity_id = ANY($1) ORDER BY position`,
+      [[String(lateId), String(early.id)]],
+    );
+    expect(positions.map((r: { entity_id: string }) => r.entity_id)).toEqual([String(lateId), String(early.id)]);
+  });
+
+  it('deletes published rows, leaving the outbox empty', async () => {
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    await probe.next('the new user event', (r) => r.key === String(user.id));
+    await waitFor('an empty outbox', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0);
+  });
+});
