@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { appConfig } from './config/app.config';
 import { validateEnv } from './config/env';
+import { HealthModule } from './health/health.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { OrdersModule } from './orders/orders.module';
 import { IngestModule } from './persistence/ingest/ingest.module';
@@ -29,6 +30,7 @@ import { UsersModule } from './users/users.module';
     UsersModule,
     OrdersModule,
     IngestModule,
+    HealthModule,
   ],
 })
 export class AppModule {}

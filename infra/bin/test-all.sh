@@ -8,6 +8,16 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies"
 bash infra/bin/ensure-deps.sh
+step "origin document's Python Kafka client (Debian's python3-kafka, for the compatibility test)"
+if /usr/bin/python3 -c 'import kafka' 2>/dev/null; then
+  echo "python3-kafka: already installed"
+else
+  command -v apt-get >/dev/null || { echo "test-all: error: python3-kafka is missing and apt-get is unavailable" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends python3-kafka >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-kafka >/dev/null; }
+  echo "python3-kafka: installed"
+fi
 step "infrastructure"
 EXTRA_DATABASES="${EXTRA_DATABASES:-nestream_test}" bash infra/bin/infra-up.sh
 step "type-check and build"

@@ -103,10 +103,21 @@ export class ConfigurationError extends Error {}
 const SECRET_VARIABLES = new Set(['KAFKA_SASL_PASSWORD', 'ADMIN_TOKEN', 'DATABASE_URL']);
 
 /** Validates the environment; throws one line naming the first bad variable. */
+/** Every variable name, those with a default and the optional ones. */
+export const ENV_VARIABLES: readonly string[] = [
+  ...new Set([
+    ...Object.keys(new EnvironmentVariables()),
+    // Optional variables have no initializer, so depending on the compiler they may not be own keys.
+    'KAFKA_SASL_MECHANISM',
+    'KAFKA_SASL_USERNAME',
+    'KAFKA_SASL_PASSWORD',
+    'ADMIN_TOKEN',
+  ]),
+];
+
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
-  const known = Object.keys(new EnvironmentVariables());
   const defined: Record<string, unknown> = {};
-  for (const key of [...known, 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'ADMIN_TOKEN']) {
+  for (const key of ENV_VARIABLES) {
     // An empty variable means "use the default", as in most twelve-factor tooling.
     if (raw[key] !== undefined && raw[key] !== '') defined[key] = raw[key];
   }

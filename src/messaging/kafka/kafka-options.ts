@@ -1,5 +1,5 @@
 import { KafkaOptions, Transport } from '@nestjs/microservices';
-import type { KafkaConfig } from 'kafkajs';
+import { KafkaConfig, Partitioners } from 'kafkajs';
 import type { AppConfig } from '../../config/app.config';
 
 /** Client settings shared by Nest's Kafka transport and our own producer and admin. */
@@ -32,6 +32,8 @@ export function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
       // A new group starts at the beginning so events written before the first start are ingested.
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: kafka.consumerConcurrency },
+      // Nest's transport opens a producer for replies; we never reply, but keep it Java-compatible.
+      producer: { createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false },
       // Values stay raw bytes: the consumer pipeline parses them itself and dead-letters what is not JSON.
       parser: { keepBinary: true },
     },

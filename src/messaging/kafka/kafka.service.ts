@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
+import { Admin, CompressionTypes, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { kafkaClientConfig } from './kafka-options';
 
@@ -96,6 +96,8 @@ export class KafkaService implements OnApplicationShutdown {
       const producer = this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
+        // murmur2, as Java clients use: a key lands on the same partition whoever produces it.
+        createPartitioner: Partitioners.DefaultPartitioner,
         allowAutoTopicCreation: false,
       });
       try {
