@@ -18,6 +18,8 @@ KAFKA_LIB_DIR="$KAFKA_PKG_DIR/lib"
 KAFKA_LOG4J="$KAFKA_PKG_DIR/log4j.properties"
 KAFKAJS_DIR="$REPO_ROOT/node_modules/kafkajs"
 CLUSTER_NODES=(node-1 node-2 node-3)
+# Nodes found already answering, started outside this checkout (see start_node).
+declare -A EXTERNAL_NODES=()
 SCRIPT_NAME="$(basename "$0")"
 LOCK_FD=9
 
@@ -264,6 +266,13 @@ start_node() {
     return 0
   fi
   rm -f "$dir/broker.pid"
+  # A broker started by another checkout (or by hand) already serving this port is used as is.
+  if port_open "$port" && have_kafkajs && kafkajs_broker_ids "$port" >/dev/null; then
+    log "$label: a broker not started by this checkout already answers on 127.0.0.1:$port ($(port_owner "$port")); using it"
+    EXTERNAL_NODES[$name]=1
+    START_RESULT=external
+    return 0
+  fi
   for p in "$port" "$ctrl"; do
     if port_open "$p"; then
       die "$label: port 127.0.0.1:$p is taken by something that is not our broker ($(port_owner "$p")); free it or set KAFKA_PORT/KAFKA_CONTROLLER_PORT"
@@ -323,6 +332,7 @@ wait_ready() {
   expected="${3:-$(node_expected_brokers "$name")}"
   id="$(node_id "$name")"
   offset="$(cat "$(node_dir "$name")/log.offset" 2>/dev/null || echo 0)"
+  [[ -n "${EXTERNAL_NODES[$name]:-}" ]] && return 0
   while :; do
     if ! node_pid "$name" >/dev/null; then
       die_with_log "$name" "$label: broker exited during startup"
