@@ -59,6 +59,7 @@ describe('Orders over HTTP, each change published to Kafka', () => {
       return body.customer ? body : undefined;
     });
     expect(enriched.customer).toEqual({ id: user.id, name: user.name, email: user.email });
+    expect(enriched).toMatchObject({ version: order.version, updatedAt: order.updatedAt });
   });
 
   it('moves placed → paid → shipped with order_updated events, and refuses an illegal move with 409', async () => {

@@ -91,10 +91,13 @@ export class OrdersService {
     if (order.userId == null) return;
     const user = await this.users.find(em, order.userId);
     if (!user) return;
-    const result = await em
-      .getRepository(OrderEntity)
-      .update({ id: order.id }, { customer: { id: user.id, name: user.name, email: user.email } });
-    if (!result.affected) throw new Error(`order ${order.id} is not stored yet`);
+    // A read-model column: neither the order's version nor its updatedAt changes.
+    // For UPDATE, TypeORM's query() answers [rows, affected count].
+    const [, affected]: [unknown[], number] = await em.query(`UPDATE orders SET customer = $2 WHERE id = $1`, [
+      order.id,
+      JSON.stringify({ id: user.id, name: user.name, email: user.email }),
+    ]);
+    if (affected === 0) throw new Error(`order ${order.id} is not stored yet`);
   }
 
   /** Applies an order written by a producer outside Nestream: an upsert by id (the id space is shared). */
