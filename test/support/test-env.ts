@@ -8,6 +8,7 @@ const defaults: Record<string, string> = {
   OUTBOX_POLL_INTERVAL_MS: '100',
   CONSUMER_RETRY_BACKOFF_MS: '50',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  ADMIN_TOKEN: 'e2e-admin-token-0123456789',
 };
 
 for (const [key, value] of Object.entries(defaults)) {
