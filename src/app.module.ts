@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { appConfig } from './config/app.config';
 import { validateEnv } from './config/env';
+import { LoggingModule } from './common/logging/logging.module';
 import { HealthModule } from './health/health.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { OrdersModule } from './orders/orders.module';
@@ -25,6 +26,7 @@ import { UsersModule } from './users/users.module';
         return raw;
       },
     }),
+    LoggingModule,
     PersistenceModule,
     MessagingModule,
     UsersModule,

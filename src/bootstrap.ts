@@ -1,11 +1,13 @@
-import { INestApplication, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { appConfig, AppConfig } from './config/app.config';
 import { HttpExceptionFilter } from './common/http/http-exception.filter';
 import { validationException } from './common/http/field-errors';
+import { traceMiddleware } from './common/tracing/trace.middleware';
 import { kafkaTransportOptions } from './messaging/kafka/kafka-options';
 import { KafkaService } from './messaging/kafka/kafka.service';
 import { requiredTopics } from './messaging/topics';
@@ -14,9 +16,12 @@ import { requiredTopics } from './messaging/topics';
  * The hybrid app, wired in one place: HTTP with its pipes and filters, plus the Kafka transport
  * that runs every `@EventPattern` handler. Used by `main.ts` and by the e2e tests.
  */
-export async function createApp(options: { logger?: LogLevel[] } = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, ...options });
+export async function createApp(): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true });
   const config = app.get<AppConfig>(appConfig.KEY);
+  app.useLogger(app.get(PinoLogger));
+
+  app.use(traceMiddleware);
 
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
   app.useGlobalPipes(

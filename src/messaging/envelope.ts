@@ -13,6 +13,8 @@ export const CE = {
   subject: 'ce_subject',
   /** Extension attribute: the entity's version after this event, so consumers can refuse stale events. */
   entityversion: 'ce_entityversion',
+  /** W3C Trace Context of the request that caused the event. */
+  traceparent: 'traceparent',
   contentType: 'content-type',
 } as const;
 
@@ -23,6 +25,7 @@ export interface EventEnvelope {
   time: Date;
   subject: string;
   entityVersion: number;
+  traceparent?: string;
 }
 
 export function envelopeHeaders(e: EventEnvelope): Record<string, string> {
@@ -35,6 +38,7 @@ export function envelopeHeaders(e: EventEnvelope): Record<string, string> {
     [CE.subject]: e.subject,
     [CE.entityversion]: String(e.entityVersion),
     [CE.contentType]: 'application/json',
+    ...(e.traceparent && { [CE.traceparent]: e.traceparent }),
   };
 }
 
@@ -46,6 +50,7 @@ export interface ReceivedMetadata {
   time?: string;
   subject?: string;
   entityVersion?: number;
+  traceparent?: string;
 }
 
 export function readEnvelope(headers: Record<string, unknown>): ReceivedMetadata {
@@ -62,5 +67,6 @@ export function readEnvelope(headers: Record<string, unknown>): ReceivedMetadata
     time: text(CE.time),
     subject: text(CE.subject),
     entityVersion: Number.isSafeInteger(version) && version > 0 ? version : undefined,
+    traceparent: text(CE.traceparent),
   };
 }

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { EVENT_CATALOGUE, EventType, topicOf, validateEventPayload } from '../events';
 import { EventLogService } from '../persistence/event-log/event-log.service';
+import { outgoingTraceparent } from '../common/tracing/trace-context';
 import { envelopeHeaders } from './envelope';
 import { OutboxRelay } from './outbox/outbox-relay.service';
 import { OutboxService } from './outbox/outbox.service';
@@ -66,6 +67,7 @@ export class UnitOfWork {
       time: event.occurredAt,
       subject: String(event.entityId),
       entityVersion: event.version,
+      traceparent: outgoingTraceparent(),
     });
     await this.eventLog.append(em, {
       eventId,

@@ -12,7 +12,7 @@ export interface E2eApp {
 
 /** Boots the real hybrid app (HTTP on a free port, Kafka consumers, outbox relay). */
 export async function startE2eApp(): Promise<E2eApp> {
-  const app = await createApp({ logger: ['error', 'warn'] });
+  const app = await createApp();
   await startApp(app, 0);
   return {
     app,

@@ -1,6 +1,7 @@
 // Settings every e2e test file runs with; a variable already set in the environment wins.
 const defaults: Record<string, string> = {
   NODE_ENV: 'test',
+  LOG_LEVEL: 'warn',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/nestream_test',
   KAFKA_BROKERS: '127.0.0.1:9092',
   KAFKA_GROUP_ID: 'nestream-e2e',

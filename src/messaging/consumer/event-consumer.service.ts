@@ -3,6 +3,7 @@ import type { KafkaContext } from '@nestjs/microservices';
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { EventType, validateEventPayload } from '../../events';
+import { childOf, parseTraceparent, runInTrace, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
 import { readEnvelope, ReceivedMetadata } from '../envelope';
 import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
 
@@ -43,11 +44,23 @@ export class EventConsumer {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  async handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>): Promise<void> {
+  handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>): Promise<void> {
+    // Logs written while handling the record carry the trace of the request that produced it.
+    const headers = stringHeaders(ctx.getMessage().headers as Record<string, unknown>);
+    const trace = childOf(parseTraceparent(headers[TRACEPARENT_HEADER]));
+    return runInTrace(trace, () => this.process(consumer, type, ctx, headers, effect));
+  }
+
+  private async process<T>(
+    consumer: string,
+    type: EventType,
+    ctx: KafkaContext,
+    headers: Record<string, string>,
+    effect: Effect<T>,
+  ): Promise<void> {
     const message = ctx.getMessage();
     const topic = ctx.getTopic();
     const partition = ctx.getPartition();
-    const headers = stringHeaders(message.headers as Record<string, unknown>);
     const metadata = readEnvelope(headers);
     const value = Buffer.isBuffer(message.value) ? message.value : message.value == null ? null : Buffer.from(String(message.value));
     const setAside = (who: string, reason: string, attempts: number) =>
@@ -94,6 +107,7 @@ export class EventConsumer {
           if (claimed.length === 0) return;
           await effect(event, em);
         });
+        this.logger.debug(`${consumer}: handled ${type} ${event.id} from ${topic}[${partition}]@${message.offset}`);
         return;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
