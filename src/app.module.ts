@@ -4,6 +4,7 @@ import { appConfig } from './config/app.config';
 import { validateEnv } from './config/env';
 import { LoggingModule } from './common/logging/logging.module';
 import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { OrdersModule } from './orders/orders.module';
 import { IngestModule } from './persistence/ingest/ingest.module';
@@ -27,6 +28,7 @@ import { UsersModule } from './users/users.module';
       },
     }),
     LoggingModule,
+    ObservabilityModule,
     PersistenceModule,
     MessagingModule,
     UsersModule,

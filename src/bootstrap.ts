@@ -8,6 +8,7 @@ import { appConfig, AppConfig } from './config/app.config';
 import { HttpExceptionFilter } from './common/http/http-exception.filter';
 import { validationException } from './common/http/field-errors';
 import { traceMiddleware } from './common/tracing/trace.middleware';
+import { HttpMetrics } from './observability/http-metrics';
 import { kafkaTransportOptions } from './messaging/kafka/kafka-options';
 import { KafkaService } from './messaging/kafka/kafka.service';
 import { requiredTopics } from './messaging/topics';
@@ -22,6 +23,7 @@ export async function createApp(): Promise<NestExpressApplication> {
   app.useLogger(app.get(PinoLogger));
 
   app.use(traceMiddleware);
+  app.use(app.get(HttpMetrics).middleware);
 
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
   app.useGlobalPipes(

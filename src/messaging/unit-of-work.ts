@@ -5,6 +5,7 @@ import { appConfig, AppConfig } from '../config/app.config';
 import { EVENT_CATALOGUE, EventType, topicOf, validateEventPayload } from '../events';
 import { EventLogService } from '../persistence/event-log/event-log.service';
 import { outgoingTraceparent } from '../common/tracing/trace-context';
+import { Metrics } from '../observability/metrics';
 import { envelopeHeaders } from './envelope';
 import { OutboxRelay } from './outbox/outbox-relay.service';
 import { OutboxService } from './outbox/outbox.service';
@@ -36,21 +37,27 @@ export class UnitOfWork {
     private readonly eventLog: EventLogService,
     private readonly outbox: OutboxService,
     private readonly relay: OutboxRelay,
+    private readonly metrics: Metrics,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     let published = 0;
+    const topics: string[] = [];
     const result = await this.dataSource.transaction('READ COMMITTED', (em) =>
       work({
         em,
         publish: async (event) => {
           await this.append(em, event);
           published += 1;
+          topics.push(topicOf(event.type));
         },
       }),
     );
-    if (published > 0) this.relay.wake();
+    if (published > 0) {
+      this.relay.wake();
+      for (const topic of topics) this.metrics.eventWritten(topic);
+    }
     return result;
   }
 

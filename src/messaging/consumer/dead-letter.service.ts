@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { deadLetterTopicOf } from '../../events';
+import { Metrics } from '../../observability/metrics';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { OutboxService } from '../outbox/outbox.service';
 
@@ -41,6 +42,7 @@ export class DeadLetterService {
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
     private readonly relay: OutboxRelay,
+    private readonly metrics: Metrics,
   ) {}
 
   async setAside(d: DeadLetter): Promise<void> {
@@ -71,6 +73,9 @@ export class DeadLetterService {
       });
       return true;
     });
-    if (inserted) this.relay.wake();
+    if (inserted) {
+      this.relay.wake();
+      this.metrics.deadLettered(d.topic, d.consumer);
+    }
   }
 }

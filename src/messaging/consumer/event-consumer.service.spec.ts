@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { KafkaContext } from '@nestjs/microservices';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../config/app.config';
+import type { Metrics } from '../../observability/metrics';
 import { DeadLetter, DeadLetterService } from './dead-letter.service';
 import { ConsumedEvent, EventConsumer, UnprocessableEventError } from './event-consumer.service';
 
@@ -44,6 +45,7 @@ function setup({ alreadyProcessed = false } = {}) {
     dataSource as unknown as DataSource,
     deadLetters as unknown as DeadLetterService,
     config as unknown as AppConfig,
+    { eventConsumed: jest.fn() } as unknown as Metrics,
   );
   const effect = jest.fn(async (_event: ConsumedEvent<unknown>, _em: EntityManager) => undefined);
   const handle = (message: FakeRecord) => consumer.handle(CONSUMER, 'user_created', kafkaContext(message), effect);

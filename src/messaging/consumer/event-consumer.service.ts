@@ -5,6 +5,7 @@ import { appConfig, AppConfig } from '../../config/app.config';
 import { EventType, validateEventPayload } from '../../events';
 import { childOf, parseTraceparent, runInTrace, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
 import { readEnvelope, ReceivedMetadata } from '../envelope';
+import { Metrics } from '../../observability/metrics';
 import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
 
 export interface ConsumedEvent<T> {
@@ -42,6 +43,7 @@ export class EventConsumer {
     private readonly dataSource: DataSource,
     private readonly deadLetters: DeadLetterService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>): Promise<void> {
@@ -63,8 +65,9 @@ export class EventConsumer {
     const partition = ctx.getPartition();
     const metadata = readEnvelope(headers);
     const value = Buffer.isBuffer(message.value) ? message.value : message.value == null ? null : Buffer.from(String(message.value));
-    const setAside = (who: string, reason: string, attempts: number) =>
-      this.deadLetters.setAside({
+    const setAside = (who: string, reason: string, attempts: number) => {
+      this.metrics.eventConsumed(topic, consumer, 'dead_lettered');
+      return this.deadLetters.setAside({
         consumer: who,
         topic,
         partition,
@@ -76,6 +79,7 @@ export class EventConsumer {
         reason,
         attempts,
       });
+    };
 
     const parsed = parseValue(value);
     if (!parsed.ok) return setAside(ANY_CONSUMER, parsed.reason, 0);
@@ -98,15 +102,17 @@ export class EventConsumer {
     const { maxAttempts, retryBackoffMs } = this.config.consumers;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.dataSource.transaction(async (em) => {
+        const outcome = await this.dataSource.transaction(async (em) => {
           const claimed: unknown[] = await em.query(
             `INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
             [consumer, event.id],
           );
           // Already processed by this consumer: a redelivery changes nothing.
-          if (claimed.length === 0) return;
+          if (claimed.length === 0) return 'duplicate' as const;
           await effect(event, em);
+          return 'processed' as const;
         });
+        this.metrics.eventConsumed(topic, consumer, outcome);
         this.logger.debug(`${consumer}: handled ${type} ${event.id} from ${topic}[${partition}]@${message.offset}`);
         return;
       } catch (err) {
@@ -115,6 +121,7 @@ export class EventConsumer {
           this.logger.warn(`${consumer}: ${topic}[${partition}]@${message.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
           return setAside(consumer, reason, attempt);
         }
+        this.metrics.eventConsumed(topic, consumer, 'retried');
         await ctx.getHeartbeat()();
         await delay(retryBackoffMs * 2 ** (attempt - 1));
       }

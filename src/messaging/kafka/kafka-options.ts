@@ -1,10 +1,28 @@
 import { KafkaOptions, Transport } from '@nestjs/microservices';
-import { KafkaConfig, Partitioners } from 'kafkajs';
+import { Logger } from '@nestjs/common';
+import { KafkaConfig, logCreator, logLevel, Partitioners } from 'kafkajs';
 import type { AppConfig } from '../../config/app.config';
+
+// Routine during rebalances and broker start-up; kafkajs reports them as errors and retries by itself.
+const EXPECTED = /rebalancing|rejoin is needed|coordinator is not available|coordinator.*loading|not the correct coordinator/i;
+
+/** Sends kafkajs logs to Nest's logger, demoting the routine "errors" of group rebalances to debug. */
+const kafkaLogCreator: logCreator = () => {
+  const logger = new Logger('Kafka');
+  return ({ level, log }) => {
+    const { message, ...extra } = log;
+    const text = `${message} ${JSON.stringify({ ...extra, timestamp: undefined })}`;
+    if (level <= logLevel.ERROR && !EXPECTED.test(`${message} ${String(extra.error ?? '')}`)) logger.error(text);
+    else if (level <= logLevel.WARN && !EXPECTED.test(`${message} ${String(extra.error ?? '')}`)) logger.warn(text);
+    else if (level <= logLevel.INFO) logger.log(text);
+    else logger.debug(text);
+  };
+};
 
 /** Client settings shared by Nest's Kafka transport and our own producer and admin. */
 export function kafkaClientConfig(kafka: AppConfig['kafka'], clientIdSuffix = ''): KafkaConfig {
   return {
+    logCreator: kafkaLogCreator,
     clientId: kafka.clientId + clientIdSuffix,
     brokers: kafka.brokers,
     ssl: kafka.ssl,

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Admin, CompressionTypes, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Admin, CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { kafkaClientConfig } from './kafka-options';
 
@@ -22,19 +22,12 @@ export interface TopicSpec {
  */
 @Injectable()
 export class KafkaService implements OnApplicationShutdown {
-  private readonly logger = new Logger(KafkaService.name);
   private readonly kafka: Kafka;
   private producer?: Producer;
   private connecting?: Promise<Producer>;
 
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
-    this.kafka = new Kafka({
-      ...kafkaClientConfig(config.kafka, '-producer'),
-      logLevel: logLevel.ERROR,
-      logCreator: () => ({ level, log }) => {
-        if (level <= logLevel.ERROR) this.logger.warn(`${log.message}${log.broker ? ` (${log.broker})` : ''}`);
-      },
-    });
+    this.kafka = new Kafka(kafkaClientConfig(config.kafka, '-producer'));
   }
 
   /** Publishes records in order; resolves once every partition leader and its in-sync replicas have them. */

@@ -1,8 +1,9 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
+import { Metrics } from '../../observability/metrics';
 import { KafkaService } from '../kafka/kafka.service';
-import { OutboxService } from './outbox.service';
+import { OutboxRow, OutboxService } from './outbox.service';
 
 // One relay batch runs at a time across all instances, so rows of one entity leave in id order.
 const RELAY_LOCK = 7_310_002;
@@ -27,6 +28,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
     private readonly kafka: KafkaService,
+    private readonly metrics: Metrics,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -74,20 +76,26 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  private publishBatch(): Promise<number | 'busy'> {
-    return this.dataSource.transaction(async (em) => {
+  private async publishBatch(): Promise<number | 'busy'> {
+    const batch = await this.dataSource.transaction(async (em): Promise<OutboxRow[] | 'busy'> => {
       const [{ locked }] = await em.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK]);
       if (!locked) return 'busy';
       const rows = await this.outbox.oldest(em, this.config.outbox.batchSize);
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return rows;
       await this.kafka.publish(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
       await this.outbox.remove(
         em,
         rows.map((r) => r.id),
       );
-      this.published += rows.length;
-      return rows.length;
+      return rows;
     });
+    if (batch === 'busy') return batch;
+    // Counted after commit: a batch that rolled back is published again later and counted then.
+    this.published += batch.length;
+    const perTopic = new Map<string, number>();
+    for (const r of batch) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1);
+    for (const [topic, n] of perTopic) this.metrics.eventsPublished(topic, n);
+    return batch.length;
   }
 
   /** Waits for a wake-up or the poll interval, whichever comes first. */
