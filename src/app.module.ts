@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { appConfig } from './config/app.config';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { HttpThrottlerGuard } from './common/http/http-throttler.guard';
+import { appConfig, AppConfig } from './config/app.config';
 import { validateEnv } from './config/env';
 import { LoggingModule } from './common/logging/logging.module';
 import { HealthModule } from './health/health.module';
@@ -27,6 +30,13 @@ import { UsersModule } from './users/users.module';
         return raw;
       },
     }),
+    ThrottlerModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ ttl: config.http.throttle.ttlMs, limit: config.http.throttle.limit }],
+        skipIf: () => config.http.throttle.limit === 0,
+      }),
+    }),
     LoggingModule,
     ObservabilityModule,
     PersistenceModule,
@@ -36,5 +46,6 @@ import { UsersModule } from './users/users.module';
     IngestModule,
     HealthModule,
   ],
+  providers: [{ provide: APP_GUARD, useClass: HttpThrottlerGuard }],
 })
 export class AppModule {}

@@ -1,15 +1,19 @@
 import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
+import type { Consumer } from 'kafkajs';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { appConfig, AppConfig } from './config/app.config';
+import helmet from 'helmet';
 import { HttpExceptionFilter } from './common/http/http-exception.filter';
+import { setupOpenApi } from './common/http/openapi';
 import { validationException } from './common/http/field-errors';
 import { traceMiddleware } from './common/tracing/trace.middleware';
 import { HttpMetrics } from './observability/http-metrics';
 import { kafkaTransportOptions } from './messaging/kafka/kafka-options';
+import { ConsumerMembership } from './messaging/kafka/consumer-membership';
 import { KafkaService } from './messaging/kafka/kafka.service';
 import { requiredTopics } from './messaging/topics';
 
@@ -25,6 +29,8 @@ export async function createApp(): Promise<NestExpressApplication> {
   app.use(traceMiddleware);
   app.use(app.get(HttpMetrics).middleware);
 
+  app.use(helmet());
+  if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins });
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
   app.useGlobalPipes(
     new ValidationPipe({
@@ -36,6 +42,7 @@ export async function createApp(): Promise<NestExpressApplication> {
   );
   app.useGlobalFilters(new HttpExceptionFilter());
   app.enableShutdownHooks();
+  setupOpenApi(app);
 
   app.connectMicroservice<MicroserviceOptions>(kafkaTransportOptions(config.kafka), { inheritAppConfig: true });
   return app;
@@ -48,5 +55,7 @@ export async function startApp(app: INestApplication, port?: number): Promise<vo
   const created = await app.get(KafkaService).ensureTopics(requiredTopics());
   if (created.length > 0) new Logger('Kafka').log(`created topics: ${created.join(', ')}`);
   await app.startAllMicroservices();
+  const [, consumer] = app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
+  app.get(ConsumerMembership).watch(consumer);
   await app.listen(port ?? config.http.port);
 }

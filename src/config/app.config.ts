@@ -6,7 +6,13 @@ export const appConfig = registerAs('app', () => {
   const env = validateEnv(process.env);
   return {
     env: env.NODE_ENV,
-    http: { port: env.PORT, bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES, logLevel: env.LOG_LEVEL },
+    http: {
+      port: env.PORT,
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      logLevel: env.LOG_LEVEL,
+      throttle: { ttlMs: env.THROTTLE_TTL_MS, limit: env.THROTTLE_LIMIT },
+      corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',') : [],
+    },
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
@@ -26,9 +32,26 @@ export const appConfig = registerAs('app', () => {
       consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
     },
     events: { source: env.EVENT_SOURCE },
-    outbox: { pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS, batchSize: env.OUTBOX_BATCH_SIZE },
+    outbox: {
+      pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: env.OUTBOX_BATCH_SIZE,
+      readyMaxAgeMs: env.OUTBOX_READY_MAX_AGE_MS,
+    },
     consumers: { maxAttempts: env.CONSUMER_MAX_ATTEMPTS, retryBackoffMs: env.CONSUMER_RETRY_BACKOFF_MS },
     adminToken: env.ADMIN_TOKEN,
+    analytics: {
+      hopping: { sizeMinutes: env.ANALYTICS_HOPPING_WINDOW_MINUTES, hopMinutes: env.ANALYTICS_HOPPING_HOP_MINUTES },
+      rules: {
+        amountStddevK: env.ANALYTICS_AMOUNT_STDDEV_K,
+        amountMinSamples: env.ANALYTICS_AMOUNT_MIN_SAMPLES,
+        ordersPerWindowCeiling: env.ANALYTICS_ORDERS_PER_WINDOW_CEILING,
+        ordersSpikeFactor: env.ANALYTICS_ORDERS_SPIKE_FACTOR,
+        ordersSpikeBaselineWindows: env.ANALYTICS_ORDERS_SPIKE_BASELINE_WINDOWS,
+        ordersSpikeMinOrders: env.ANALYTICS_ORDERS_SPIKE_MIN_ORDERS,
+        cancellationBurst: env.ANALYTICS_CANCELLATION_BURST,
+      },
+    },
+    live: { pollIntervalMs: env.LIVE_STREAM_POLL_INTERVAL_MS, retentionHours: env.LIVE_STREAM_RETENTION_HOURS },
   };
 });
 

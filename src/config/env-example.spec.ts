@@ -23,3 +23,24 @@ describe('.env.example', () => {
     }
   });
 });
+
+describe('README configuration table', () => {
+  function readmeRows(): Map<string, string> {
+    const text = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const section = text.slice(text.indexOf('## Configuration'), text.indexOf('\n## ', text.indexOf('## Configuration') + 1));
+    const rows = [...section.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm)];
+    return new Map(rows.map(([, name, defaultCell]) => [name, defaultCell.trim()]));
+  }
+
+  it('lists exactly the variables the app reads', () => {
+    expect([...readmeRows().keys()].sort()).toEqual([...ENV_VARIABLES].sort());
+  });
+
+  it('shows the real default of each variable', () => {
+    const defaults = new EnvironmentVariables() as unknown as Record<string, unknown>;
+    for (const [name, cell] of readmeRows()) {
+      const expected = defaults[name] === undefined || defaults[name] === '' ? '—' : `\`${defaults[name]}\``;
+      expect(`${name}: ${cell}`).toBe(`${name}: ${expected}`);
+    }
+  });
+});

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -17,6 +18,8 @@ const toBoolean = ({ value }: { value: unknown }) =>
   value === true || value === 'true' ? true : value === false || value === 'false' ? false : value;
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 
 /**
  * Every environment variable Nestream reads, with its default. This is the only place that
@@ -94,8 +97,58 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  THROTTLE_TTL_MS = 10_000;
+
+  /** Requests per client address per window; 0 turns rate limiting off. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
+  THROTTLE_LIMIT = 1000;
+
+  /** Comma-separated origins allowed by CORS; empty means no cross-origin access. */
+  @IsString() @Matches(/^$|^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/, { message: 'CORS_ORIGINS must be a comma-separated list of http(s) origins' })
+  CORS_ORIGINS = '';
+
+  /** Readiness fails when the oldest unpublished outbox record is older than this. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000)
+  OUTBOX_READY_MAX_AGE_MS = 60_000;
+
   @IsOptional() @IsString() @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' }) @MaxLength(512)
   ADMIN_TOKEN?: string;
+
+  // Analytics: the hopping window (size and hop, whole minutes) and the anomaly rules' thresholds.
+  @Transform(toInt) @IsInt() @Min(1) @Max(1440)
+  ANALYTICS_HOPPING_WINDOW_MINUTES = 5;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1440)
+  ANALYTICS_HOPPING_HOP_MINUTES = 1;
+
+  @Transform(toNumber) @IsNumber() @Min(0.5) @Max(100)
+  ANALYTICS_AMOUNT_STDDEV_K = 3;
+
+  @Transform(toInt) @IsInt() @Min(2) @Max(1_000_000)
+  ANALYTICS_AMOUNT_MIN_SAMPLES = 10;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000)
+  ANALYTICS_ORDERS_PER_WINDOW_CEILING = 1000;
+
+  @Transform(toNumber) @IsNumber() @Min(1) @Max(1000)
+  ANALYTICS_ORDERS_SPIKE_FACTOR = 3;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1440)
+  ANALYTICS_ORDERS_SPIKE_BASELINE_WINDOWS = 10;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  ANALYTICS_ORDERS_SPIKE_MIN_ORDERS = 20;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000)
+  ANALYTICS_CANCELLATION_BURST = 10;
+
+  // Live event stream (GET /events/stream): how often instances look for new events, how long they are kept.
+  @Transform(toInt) @IsInt() @Min(20) @Max(60_000)
+  LIVE_STREAM_POLL_INTERVAL_MS = 250;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 365)
+  LIVE_STREAM_RETENTION_HOURS = 24;
 }
 
 export class ConfigurationError extends Error {}
@@ -133,8 +186,14 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   if (env.KAFKA_SASL_MECHANISM && (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD)) {
     throw new ConfigurationError('Invalid configuration: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required when KAFKA_SASL_MECHANISM is set');
   }
+  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
+    throw new ConfigurationError('Invalid configuration: ADMIN_TOKEN is required when NODE_ENV=production');
+  }
   if (env.KAFKA_MIN_INSYNC_REPLICAS > env.KAFKA_REPLICATION_FACTOR) {
     throw new ConfigurationError('Invalid configuration: KAFKA_MIN_INSYNC_REPLICAS must not exceed KAFKA_REPLICATION_FACTOR');
+  }
+  if (env.ANALYTICS_HOPPING_HOP_MINUTES > env.ANALYTICS_HOPPING_WINDOW_MINUTES) {
+    throw new ConfigurationError('Invalid configuration: ANALYTICS_HOPPING_HOP_MINUTES must not exceed ANALYTICS_HOPPING_WINDOW_MINUTES');
   }
   return env;
 }

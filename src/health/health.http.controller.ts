@@ -1,36 +1,76 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { BeforeApplicationShutdown, Controller, Get, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { DataSource } from 'typeorm';
+import { appConfig, AppConfig } from '../config/app.config';
+import { ConsumerMembership } from '../messaging/kafka/consumer-membership';
+import { OutboxRelay } from '../messaging/outbox/outbox-relay.service';
 import { OutboxService } from '../messaging/outbox/outbox.service';
 
 @ApiTags('health')
+@SkipThrottle()
 @Controller('health')
-export class HealthHttpController {
+export class HealthHttpController implements BeforeApplicationShutdown {
+  private shuttingDown = false;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly outbox: OutboxService,
+    private readonly relay: OutboxRelay,
+    private readonly membership: ConsumerMembership,
     private readonly dataSource: DataSource,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  /** The process is up and serving HTTP; restart it only when this fails. */
+  /** Readiness turns false as soon as shutdown begins, so load balancers stop sending traffic. */
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
+  }
+
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP (restart it only when this fails)' })
   live() {
     return this.health.check([]);
   }
 
-  /** Ready for traffic: the database answers; the outbox backlog is reported alongside. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: database, Kafka producer, consumer group membership, outbox backlog' })
+  @ApiOkResponse({ description: 'Ready for traffic' })
+  @ApiServiceUnavailableResponse({ description: 'Not ready; the body says which check failed' })
   ready() {
+    const maxAgeMs = this.config.outbox.readyMaxAgeMs;
     return this.health.check([
+      () => {
+        const check = this.indicators.check('lifecycle');
+        return this.shuttingDown ? check.down({ message: 'shutting down' }) : check.up();
+      },
       () => this.db.pingCheck('database', { timeout: 2000 }),
+      () => {
+        const check = this.indicators.check('kafka_producer');
+        const since = this.relay.failingSince;
+        // A short broker outage is absorbed by the outbox; only a long one takes the instance out.
+        if (since && Date.now() - since.getTime() > maxAgeMs) return check.down({ failingSince: since.toISOString() });
+        return check.up(since ? { failingSince: since.toISOString() } : {});
+      },
+      () => {
+        const check = this.indicators.check('kafka_consumer');
+        const state = this.membership.state;
+        return state === 'member' || state === 'rebalancing' ? check.up({ state }) : check.down({ state });
+      },
       async () => {
-        const backlog = await this.outbox.backlog(this.dataSource.manager);
-        return this.indicators.check('outbox').up({ pending: backlog.count, oldestAgeMs: Math.round(backlog.oldestAgeMs) });
+        const check = this.indicators.check('outbox');
+        try {
+          const backlog = await this.outbox.backlog(this.dataSource.manager);
+          const data = { pending: backlog.count, oldestAgeMs: Math.round(backlog.oldestAgeMs) };
+          return backlog.oldestAgeMs > maxAgeMs ? check.down(data) : check.up(data);
+        } catch (err) {
+          return check.down({ message: (err as Error).message });
+        }
       },
     ]);
   }

@@ -2,6 +2,7 @@
 const defaults: Record<string, string> = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'warn',
+  THROTTLE_LIMIT: '0',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/nestream_test',
   KAFKA_BROKERS: '127.0.0.1:9092',
   KAFKA_GROUP_ID: 'nestream-e2e',

@@ -23,6 +23,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private woken = false;
   private wakeUp?: () => void;
   private published = 0;
+  private failingSinceAt?: Date;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,6 +41,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   get publishedCount(): number {
     return this.published;
+  }
+
+  /** When the current run of failed publish attempts began; undefined while publishing works. */
+  get failingSince(): Date | undefined {
+    return this.failingSinceAt;
   }
 
   onApplicationBootstrap(): void {
@@ -63,8 +69,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         result = await this.publishBatch();
         if (failures > 0) this.logger.log(`outbox relay recovered after ${failures} failed attempt(s)`);
         failures = 0;
+        this.failingSinceAt = undefined;
       } catch (err) {
         failures += 1;
+        this.failingSinceAt ??= new Date();
         if (failures === 1 || failures % 20 === 0) {
           this.logger.warn(`outbox relay cannot publish yet (attempt ${failures}): ${(err as Error).message}`);
         }

@@ -1,4 +1,4 @@
-import { PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 
@@ -6,9 +6,11 @@ const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? 
 
 /** `POST /users` and `PUT /users/:id`: PUT replaces both fields, so a missing email clears it. */
 export class CreateUserDto {
+  @ApiProperty({ example: 'King', maxLength: 200 })
   @Transform(trimmed) @IsString() @IsNotEmpty() @MaxLength(200)
   name: string;
 
+  @ApiPropertyOptional({ example: 'king@example.com', nullable: true, maxLength: 320 })
   @IsOptional() @ValidateIf((_, v) => v !== null) @IsEmail() @MaxLength(320)
   email?: string | null;
 }
