@@ -1,18 +1,24 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { HttpThrottlerGuard } from './common/http/http-throttler.guard';
 import { appConfig, AppConfig } from './config/app.config';
 import { validateEnv } from './config/env';
 import { LoggingModule } from './common/logging/logging.module';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { OrdersModule } from './orders/orders.module';
 import { IngestModule } from './persistence/ingest/ingest.module';
+import { LiveModule } from './live/live.module';
 import { PersistenceModule } from './persistence/persistence.module';
+import { ProjectionsModule } from './projections/projections.module';
+import { SchemasModule } from './schemas/schemas.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * Feature modules: users and orders (write side and reads), ingest of outside events.
@@ -44,7 +50,13 @@ import { UsersModule } from './users/users.module';
     UsersModule,
     OrdersModule,
     IngestModule,
+    ProjectionsModule,
+    SchemasModule,
     HealthModule,
+    DeadLettersModule,
+    AnalyticsModule,
+    LiveModule,
+    WebhooksModule,
   ],
   providers: [{ provide: APP_GUARD, useClass: HttpThrottlerGuard }],
 })

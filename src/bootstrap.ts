@@ -22,7 +22,12 @@ import { requiredTopics } from './messaging/topics';
  * that runs every `@EventPattern` handler. Used by `main.ts` and by the e2e tests.
  */
 export async function createApp(): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bodyParser: false,
+    bufferLogs: true,
+    // Inbound webhook signatures cover the exact bytes received (req.rawBody), not re-serialised JSON.
+    rawBody: true,
+  });
   const config = app.get<AppConfig>(appConfig.KEY);
   app.useLogger(app.get(PinoLogger));
 
@@ -41,7 +46,6 @@ export async function createApp(): Promise<NestExpressApplication> {
     }),
   );
   app.useGlobalFilters(new HttpExceptionFilter());
-  app.enableShutdownHooks();
   setupOpenApi(app);
 
   app.connectMicroservice<MicroserviceOptions>(kafkaTransportOptions(config.kafka), { inheritAppConfig: true });
@@ -52,10 +56,46 @@ export async function createApp(): Promise<NestExpressApplication> {
 export async function startApp(app: INestApplication, port?: number): Promise<void> {
   const config = app.get<AppConfig>(appConfig.KEY);
   await app.init();
-  const created = await app.get(KafkaService).ensureTopics(requiredTopics());
+  const created = await app.get(KafkaService).ensureTopics(requiredTopics(config.kafka.retention));
   if (created.length > 0) new Logger('Kafka').log(`created topics: ${created.join(', ')}`);
   await app.startAllMicroservices();
   const [, consumer] = app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
   app.get(ConsumerMembership).watch(consumer);
   await app.listen(port ?? config.http.port);
+}
+
+/**
+ * SIGTERM/SIGINT: readiness turns false, HTTP stops taking requests and finishes those in flight,
+ * consumers finish their current message and commit, the relay stops between batches, the producer
+ * and the database pool close — then exit 0. Past the deadline, or on a second signal, exit 1 at once.
+ */
+export function exitGracefullyOnSignals(app: INestApplication): void {
+  const { timeoutMs } = app.get<AppConfig>(appConfig.KEY).shutdown;
+  const logger = new Logger('Shutdown');
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    closing = true;
+    logger.log(`${signal}: shutting down (deadline ${timeoutMs} ms)`);
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown did not finish within ${timeoutMs} ms: exiting`);
+      process.exit(1);
+    }, timeoutMs);
+    deadline.unref();
+    app.close().then(
+      () => {
+        logger.log('shut down cleanly');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error(`shutdown failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }

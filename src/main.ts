@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { config as loadDotenv } from 'dotenv';
 import { Logger } from '@nestjs/common';
 import { ConfigurationError, validateEnv } from './config/env';
-import { createApp, startApp } from './bootstrap';
+import { createApp, exitGracefullyOnSignals, startApp } from './bootstrap';
 
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createApp();
+  exitGracefullyOnSignals(app);
   await startApp(app);
   new Logger('Nestream').log(`listening on ${await app.getUrl()}`);
 }

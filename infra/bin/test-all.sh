@@ -18,6 +18,16 @@ else
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-kafka >/dev/null; }
   echo "python3-kafka: installed"
 fi
+step "Debian's Chromium (for the dashboard's browser test, driven by playwright-core)"
+if [ -x /usr/bin/chromium ]; then
+  echo "chromium: already installed"
+else
+  command -v apt-get >/dev/null || { echo "test-all: error: /usr/bin/chromium is missing and apt-get is unavailable" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+  echo "chromium: installed"
+fi
 step "infrastructure"
 EXTRA_DATABASES="${EXTRA_DATABASES:-nestream_test}" bash infra/bin/infra-up.sh
 step "type-check and build"

@@ -1,5 +1,5 @@
 import { ConfigType, registerAs } from '@nestjs/config';
-import { validateEnv } from './env';
+import { parseDurationList, validateEnv } from './env';
 
 /** Typed configuration, grouped by area; built once from the validated environment. */
 export const appConfig = registerAs('app', () => {
@@ -30,8 +30,9 @@ export const appConfig = registerAs('app', () => {
         ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME!, password: env.KAFKA_SASL_PASSWORD! }
         : undefined,
       consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
+      retention: { eventsMs: env.KAFKA_RETENTION_MS, deadLettersMs: env.KAFKA_DLQ_RETENTION_MS },
     },
-    events: { source: env.EVENT_SOURCE },
+    events: { source: env.EVENT_SOURCE, snapshotEvery: env.EVENT_SNAPSHOT_EVERY },
     outbox: {
       pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
       batchSize: env.OUTBOX_BATCH_SIZE,
@@ -39,6 +40,7 @@ export const appConfig = registerAs('app', () => {
     },
     consumers: { maxAttempts: env.CONSUMER_MAX_ATTEMPTS, retryBackoffMs: env.CONSUMER_RETRY_BACKOFF_MS },
     adminToken: env.ADMIN_TOKEN,
+    shutdown: { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, drainMs: env.SHUTDOWN_DRAIN_MS },
     analytics: {
       hopping: { sizeMinutes: env.ANALYTICS_HOPPING_WINDOW_MINUTES, hopMinutes: env.ANALYTICS_HOPPING_HOP_MINUTES },
       rules: {
@@ -52,6 +54,23 @@ export const appConfig = registerAs('app', () => {
       },
     },
     live: { pollIntervalMs: env.LIVE_STREAM_POLL_INTERVAL_MS, retentionHours: env.LIVE_STREAM_RETENTION_HOURS },
+    webhooks: {
+      allowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retry: {
+        scheduleMs: parseDurationList(env.WEBHOOK_RETRY_SCHEDULE),
+        jitterPercent: env.WEBHOOK_RETRY_JITTER_PERCENT,
+        retryAfterMaxMs: env.WEBHOOK_RETRY_AFTER_MAX_SECONDS * 1000,
+      },
+      endpointConcurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY,
+      dispatchConcurrency: env.WEBHOOK_DISPATCH_CONCURRENCY,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      leaseMs: env.WEBHOOK_LEASE_MS,
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
+      retentionMs: env.WEBHOOK_RETENTION_DAYS * 86_400_000,
+      secretGraceMs: env.WEBHOOK_SECRET_GRACE_HOURS * 3_600_000,
+      inboundSecret: env.INBOUND_WEBHOOK_SECRET,
+    },
   };
 });
 

@@ -11,6 +11,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  NotEquals,
   validateSync,
 } from 'class-validator';
 
@@ -20,6 +21,18 @@ const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
 const toNumber = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+
+// A comma-separated list of durations: 0 or a whole number with a unit (ms, s, m, h, d).
+const DURATION_LIST = /^\s*(0|\d+(ms|s|m|h|d))(\s*,\s*(0|\d+(ms|s|m|h|d)))*\s*$/;
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `0,5s,5m` → `[0, 5000, 300000]`; the text has passed DURATION_LIST. */
+export function parseDurationList(text: string): number[] {
+  return text.split(',').map((item) => {
+    const m = /^(\d+)(ms|s|m|h|d)?$/.exec(item.trim())!;
+    return Number(m[1]) * DURATION_UNIT_MS[m[2] ?? 'ms'];
+  });
+}
 
 /**
  * Every environment variable Nestream reads, with its default. This is the only place that
@@ -76,8 +89,20 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(64)
   KAFKA_CONSUMER_CONCURRENCY = 3;
 
+  /** retention.ms of the event topics the app creates; -1 keeps them forever (replay from the beginning). */
+  @Transform(toInt) @IsInt() @Min(-1) @NotEquals(0, { message: 'KAFKA_RETENTION_MS must be -1 (forever) or a positive number of milliseconds' })
+  KAFKA_RETENTION_MS = -1;
+
+  /** retention.ms of the dead-letter topics the app creates; -1 keeps them forever. */
+  @Transform(toInt) @IsInt() @Min(-1) @NotEquals(0, { message: 'KAFKA_DLQ_RETENTION_MS must be -1 (forever) or a positive number of milliseconds' })
+  KAFKA_DLQ_RETENTION_MS = -1;
+
   @IsString() @MinLength(1)
   EVENT_SOURCE = '/nestream';
+
+  /** Time travel saves an entity's folded state every this many events, and later starts from it. */
+  @Transform(toInt) @IsInt() @Min(2) @Max(1_000_000)
+  EVENT_SNAPSHOT_EVERY = 100;
 
   @Transform(toInt) @IsInt() @Min(10) @Max(60000)
   OUTBOX_POLL_INTERVAL_MS = 500;
@@ -107,6 +132,14 @@ export class EnvironmentVariables {
   /** Comma-separated origins allowed by CORS; empty means no cross-origin access. */
   @IsString() @Matches(/^$|^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/, { message: 'CORS_ORIGINS must be a comma-separated list of http(s) origins' })
   CORS_ORIGINS = '';
+
+  /** After SIGTERM/SIGINT, the process exits by this deadline even if shutdown is not finished. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 30_000;
+
+  /** After SIGTERM/SIGINT, readiness reports false this long before HTTP stops taking requests. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(120_000)
+  SHUTDOWN_DRAIN_MS = 0;
 
   /** Readiness fails when the oldest unpublished outbox record is older than this. */
   @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000)
@@ -149,11 +182,65 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1) @Max(24 * 365)
   LIVE_STREAM_RETENTION_HOURS = 24;
+  // Outbound webhooks: delivery, retries, auto-disable, retention; and the inbound endpoints' secret.
+  /** Lets webhook URLs point at loopback, private, link-local or metadata addresses (local development, tests). */
+  @Transform(toBoolean) @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_TARGETS = false;
+
+  /** A delivery attempt succeeds only with a 2xx within this time. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(120_000)
+  WEBHOOK_TIMEOUT_MS = 15_000;
+
+  /** Delay before each attempt, counted from the previous one (units ms, s, m, h, d); its length is the number of attempts. */
+  @Matches(DURATION_LIST, { message: 'WEBHOOK_RETRY_SCHEDULE must be a comma-separated list of durations such as 0,5s,5m,2h' })
+  WEBHOOK_RETRY_SCHEDULE = '0,5s,5m,30m,2h,5h,10h,10h';
+
+  /** Each retry delay is moved by up to this share, at random, so failed endpoints are not hit in lockstep. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(100)
+  WEBHOOK_RETRY_JITTER_PERCENT = 20;
+
+  /** Upper bound on a Retry-After (429, 503) the dispatcher honours. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(86_400)
+  WEBHOOK_RETRY_AFTER_MAX_SECONDS = 3600;
+
+  /** Requests in flight at once per subscription, across all instances. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  WEBHOOK_ENDPOINT_CONCURRENCY = 5;
+
+  /** Requests in flight at once per instance, all subscriptions together. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  WEBHOOK_DISPATCH_CONCURRENCY = 50;
+
+  /** Fallback poll for due deliveries (new deliveries and finished attempts wake the dispatcher at once). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
+  WEBHOOK_POLL_INTERVAL_MS = 1000;
+
+  /** How long an instance owns a claimed delivery; after a crash it is retried once this has passed. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  WEBHOOK_LEASE_MS = 60_000;
+
+  /** A subscription without a single success for this long is disabled (and webhook.disabled is published). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 365)
+  WEBHOOK_DISABLE_AFTER_HOURS = 120;
+
+  /** Payloads and response bodies of finished deliveries are purged after this many days. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  WEBHOOK_RETENTION_DAYS = 30;
+
+  /** After a secret rotation, deliveries carry signatures of the old and the new secret for this long. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(24 * 30)
+  WEBHOOK_SECRET_GRACE_HOURS = 24;
+
+  /** When set, POST /webhook/* requires Standard Webhooks signatures made with this secret. */
+  @IsOptional() @Matches(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, {
+    message: 'INBOUND_WEBHOOK_SECRET must be "whsec_" followed by the base64 of at least 24 bytes',
+  })
+  INBOUND_WEBHOOK_SECRET?: string;
 }
 
 export class ConfigurationError extends Error {}
 
-const SECRET_VARIABLES = new Set(['KAFKA_SASL_PASSWORD', 'ADMIN_TOKEN', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['KAFKA_SASL_PASSWORD', 'ADMIN_TOKEN', 'DATABASE_URL', 'INBOUND_WEBHOOK_SECRET']);
 
 /** Validates the environment; throws one line naming the first bad variable. */
 /** Every variable name, those with a default and the optional ones. */
@@ -165,6 +252,7 @@ export const ENV_VARIABLES: readonly string[] = [
     'KAFKA_SASL_USERNAME',
     'KAFKA_SASL_PASSWORD',
     'ADMIN_TOKEN',
+    'INBOUND_WEBHOOK_SECRET',
   ]),
 ];
 
@@ -194,6 +282,9 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   }
   if (env.ANALYTICS_HOPPING_HOP_MINUTES > env.ANALYTICS_HOPPING_WINDOW_MINUTES) {
     throw new ConfigurationError('Invalid configuration: ANALYTICS_HOPPING_HOP_MINUTES must not exceed ANALYTICS_HOPPING_WINDOW_MINUTES');
+  }
+  if (env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS) {
+    throw new ConfigurationError('Invalid configuration: WEBHOOK_LEASE_MS must exceed WEBHOOK_TIMEOUT_MS');
   }
   return env;
 }

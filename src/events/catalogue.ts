@@ -1,51 +1,52 @@
-import { orderExample, orderSchema } from './order.events';
-import { userDeletedSchema, userExample, userSchema } from './user.events';
+import { examplesOf } from './schemas';
+import type { CurrentPayloads } from './schemas/index.generated';
 
 /**
- * The one place an event type is defined: its topic, the entity it belongs to, its JSON Schema and
- * an example. Producers and consumers import from here; topic names never appear as literals elsewhere.
+ * The one list of event types: the entity each belongs to and what it means. Its shape is its JSON
+ * Schema, `schemas/<type>/v<N>.json` (the highest version is what producers write); its topic is its
+ * name; its example is the schema's last `examples` entry. Producers and consumers import from here;
+ * topic names never appear as literals elsewhere.
  */
 export const EVENT_CATALOGUE = {
   user_created: {
     entity: 'user',
     description: 'A user was created (over HTTP, an inbound webhook or an outside producer).',
-    schema: userSchema,
-    example: userExample,
   },
   user_updated: {
     entity: 'user',
     description: "A user's name or email changed.",
-    schema: userSchema,
-    example: { ...userExample, name: 'King Arthur', version: 2 },
   },
   user_deleted: {
     entity: 'user',
     description: 'A user was deleted; the value is its last state.',
-    schema: userDeletedSchema,
-    example: { ...userExample, version: 3 },
   },
   order_placed: {
     entity: 'order',
     description: 'An order was placed.',
-    schema: orderSchema,
-    example: orderExample,
   },
   order_updated: {
     entity: 'order',
     description: "An order's status moved along placed → paid → shipped.",
-    schema: orderSchema,
-    example: { ...orderExample, status: 'paid', version: 2 },
   },
   order_cancelled: {
     entity: 'order',
     description: 'An order was cancelled before it shipped.',
-    schema: orderSchema,
-    example: { ...orderExample, status: 'cancelled', version: 2 },
   },
-} as const;
+  anomaly_detected: {
+    entity: 'anomaly',
+    description: 'The analytics module saw an anomaly: an outlying order amount, too many orders in a minute, or a burst of cancellations.',
+  },
+  'webhook.disabled': {
+    entity: 'webhook',
+    description: 'Nestream disabled a webhook subscription: its endpoint answered 410 Gone, or nothing succeeded for WEBHOOK_DISABLE_AFTER_HOURS.',
+  },
+} as const satisfies Record<string, { entity: string; description: string }>;
 
 export type EventType = keyof typeof EVENT_CATALOGUE;
 export type EntityType = (typeof EVENT_CATALOGUE)[EventType]['entity'];
+
+/** The payload of an event type at its current schema version; fails to compile for a type without a schema file. */
+export type EventPayload<T extends EventType> = CurrentPayloads[T];
 
 export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as EventType[];
 
@@ -57,6 +58,8 @@ export const Topics = {
   OrderPlaced: 'order_placed',
   OrderUpdated: 'order_updated',
   OrderCancelled: 'order_cancelled',
+  AnomalyDetected: 'anomaly_detected',
+  WebhookDisabled: 'webhook.disabled',
 } as const satisfies Record<string, EventType>;
 
 export function topicOf(type: EventType): string {
@@ -70,4 +73,10 @@ export function deadLetterTopicOf(topic: string): string {
 
 export function isEventType(value: string): value is EventType {
   return Object.prototype.hasOwnProperty.call(EVENT_CATALOGUE, value);
+}
+
+/** A valid payload of the type's current version: the last example in its schema file. */
+export function exampleOf<T extends EventType>(type: T): EventPayload<T> {
+  const examples = examplesOf(type);
+  return examples[examples.length - 1] as EventPayload<T>;
 }

@@ -1,5 +1,6 @@
-import { EVENT_CATALOGUE, EVENT_TYPES } from './catalogue';
+import { EVENT_TYPES } from './catalogue';
 import { validateEventPayload } from './event-validator';
+import { examplesOf, schemaVersions } from './schemas';
 
 const user = (overrides: Record<string, unknown> = {}) => ({
   id: 11,
@@ -30,8 +31,15 @@ function reasonOf(result: ReturnType<typeof validateEventPayload>): string {
 }
 
 describe('validateEventPayload', () => {
-  it("accepts the origin document's user_created payload", () => {
-    expect(validateEventPayload('user_created', { id: 11, name: 'King' })).toEqual({ valid: true });
+  it("accepts the origin document's user_created payload as version 1", () => {
+    expect(validateEventPayload('user_created', { id: 11, name: 'King' }, 1)).toEqual({ valid: true });
+  });
+
+  it('requires email and version in user_created version 2, the current one', () => {
+    const reason = reasonOf(validateEventPayload('user_created', { id: 11, name: 'King' }));
+
+    expect(reason).toContain('email');
+    expect(reason).toContain('version');
   });
 
   it("accepts the origin document's order_placed payload", () => {
@@ -39,6 +47,7 @@ describe('validateEventPayload', () => {
   });
 
   it('accepts a full Nestream user and order entity', () => {
+    expect(validateEventPayload('user_created', user())).toEqual({ valid: true });
     expect(validateEventPayload('user_updated', user())).toEqual({ valid: true });
     expect(validateEventPayload('order_updated', order({ userId: null }))).toEqual({ valid: true });
   });
@@ -52,7 +61,7 @@ describe('validateEventPayload', () => {
   });
 
   it('rejects a user without a name, naming name', () => {
-    expect(reasonOf(validateEventPayload('user_created', { id: 11 }))).toContain('name');
+    expect(reasonOf(validateEventPayload('user_updated', { id: 11 }))).toContain('name');
   });
 
   it('rejects a string id, naming id', () => {
@@ -74,7 +83,15 @@ describe('validateEventPayload', () => {
     expect(reasonOf(validateEventPayload('user_deleted', { name: 'King' }))).toContain('id');
   });
 
-  it.each(EVENT_TYPES)("accepts the catalogue's own %s example", (type) => {
-    expect(validateEventPayload(type, EVENT_CATALOGUE[type].example)).toEqual({ valid: true });
+  it('refuses a schema version that does not exist, listing the known ones', () => {
+    expect(reasonOf(validateEventPayload('user_created', user(), 3))).toBe('user_created has no schema version 3 (known: 1, 2)');
+  });
+
+  const everyExample = EVENT_TYPES.flatMap((type) =>
+    schemaVersions(type).flatMap((version) => examplesOf(type, version).map((example, i) => [type, version, i, example] as const)),
+  );
+
+  it.each(everyExample)('accepts %s version %d example %d from its own schema file', (type, version, _i, example) => {
+    expect(validateEventPayload(type, example, version)).toEqual({ valid: true });
   });
 });

@@ -25,9 +25,13 @@ export class HealthHttpController implements BeforeApplicationShutdown {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  /** Readiness turns false as soon as shutdown begins, so load balancers stop sending traffic. */
-  beforeApplicationShutdown(): void {
+  /**
+   * Readiness turns false as soon as shutdown begins; HTTP keeps serving for the drain period so
+   * load balancers notice before connections are refused.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
+    if (this.config.shutdown.drainMs > 0) await new Promise((resolve) => setTimeout(resolve, this.config.shutdown.drainMs));
   }
 
   @Get('live')

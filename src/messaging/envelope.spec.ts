@@ -21,7 +21,15 @@ describe('envelope', () => {
       time: '2026-11-25T10:00:00.000Z',
       subject: '11',
       entityVersion: 7,
+      dataschema: 'urn:nestream:schema:user_created:2',
     });
+  });
+
+  it("names the schema of the event type's current version in ce_dataschema unless told otherwise", () => {
+    expect(envelopeHeaders(envelope()).ce_dataschema).toBe('urn:nestream:schema:user_created:2');
+    expect(envelopeHeaders(envelope({ dataschema: 'urn:nestream:schema:user_created:1' })).ce_dataschema).toBe(
+      'urn:nestream:schema:user_created:1',
+    );
   });
 
   it('writes CloudEvents 1.0 binary-mode headers with a JSON content type', () => {
@@ -36,6 +44,7 @@ describe('envelope', () => {
       time: undefined,
       subject: undefined,
       entityVersion: undefined,
+      dataschema: undefined,
     });
   });
 

@@ -1,4 +1,4 @@
-import type { EventType } from '../events';
+import { currentSchemaVersion, schemaUrn, type EventType } from '../events';
 
 /**
  * CloudEvents 1.0 metadata in Kafka binary content mode: attributes travel as `ce_`-prefixed
@@ -13,6 +13,8 @@ export const CE = {
   subject: 'ce_subject',
   /** Extension attribute: the entity's version after this event, so consumers can refuse stale events. */
   entityversion: 'ce_entityversion',
+  /** The schema the value was written with, e.g. `urn:nestream:schema:user_created:2`; none means version 1. */
+  dataschema: 'ce_dataschema',
   /** W3C Trace Context of the request that caused the event. */
   traceparent: 'traceparent',
   contentType: 'content-type',
@@ -25,6 +27,8 @@ export interface EventEnvelope {
   time: Date;
   subject: string;
   entityVersion: number;
+  /** Schema URN of the value; the event type's current version when left out. */
+  dataschema?: string;
   traceparent?: string;
 }
 
@@ -37,6 +41,7 @@ export function envelopeHeaders(e: EventEnvelope): Record<string, string> {
     [CE.time]: e.time.toISOString(),
     [CE.subject]: e.subject,
     [CE.entityversion]: String(e.entityVersion),
+    [CE.dataschema]: e.dataschema ?? schemaUrn(e.type, currentSchemaVersion(e.type)),
     [CE.contentType]: 'application/json',
     ...(e.traceparent && { [CE.traceparent]: e.traceparent }),
   };
@@ -50,6 +55,7 @@ export interface ReceivedMetadata {
   time?: string;
   subject?: string;
   entityVersion?: number;
+  dataschema?: string;
   traceparent?: string;
 }
 
@@ -67,6 +73,7 @@ export function readEnvelope(headers: Record<string, unknown>): ReceivedMetadata
     time: text(CE.time),
     subject: text(CE.subject),
     entityVersion: Number.isSafeInteger(version) && version > 0 ? version : undefined,
+    dataschema: text(CE.dataschema),
     traceparent: text(CE.traceparent),
   };
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
-import { EVENT_CATALOGUE, EventType, topicOf, validateEventPayload } from '../events';
+import { currentSchemaVersion, EVENT_CATALOGUE, EventType, schemaUrn, topicOf, validateEventPayload } from '../events';
 import { EventLogService } from '../persistence/event-log/event-log.service';
 import { outgoingTraceparent } from '../common/tracing/trace-context';
 import { Metrics } from '../observability/metrics';
@@ -62,7 +62,9 @@ export class UnitOfWork {
   }
 
   private async append(em: EntityManager, event: DomainEvent): Promise<void> {
-    const check = validateEventPayload(event.type, event.payload);
+    // Producers always write the current schema version, and say so in ce_dataschema.
+    const schemaVersion = currentSchemaVersion(event.type);
+    const check = validateEventPayload(event.type, event.payload, schemaVersion);
     // A producer that breaks its own schema is a bug: fail the request rather than publish it.
     if (!check.valid) throw new Error(`refusing to publish ${event.type}: ${check.reason}`);
     const entity = EVENT_CATALOGUE[event.type].entity;
@@ -74,6 +76,7 @@ export class UnitOfWork {
       time: event.occurredAt,
       subject: String(event.entityId),
       entityVersion: event.version,
+      dataschema: schemaUrn(event.type, schemaVersion),
       traceparent: outgoingTraceparent(),
     });
     await this.eventLog.append(em, {
@@ -86,6 +89,7 @@ export class UnitOfWork {
       metadata: headers,
       origin: 'nestream',
       occurredAt: event.occurredAt,
+      schemaVersion,
     });
     await this.outbox.enqueue(em, {
       eventId,

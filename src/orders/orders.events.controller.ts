@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
-import { OrderEventPayload, Topics } from '../events';
+import { OrderPlacedPayload, Topics } from '../events';
 import { EventConsumer } from '../messaging/consumer/event-consumer.service';
 import { OrdersService } from './orders.service';
 
@@ -14,8 +14,6 @@ export class OrdersEventsController {
   /** Enrichment: every placed order, Nestream's or an outside producer's, gets its customer's data. */
   @EventPattern(Topics.OrderPlaced)
   enrich(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.consumer.handle<OrderEventPayload>('orders.enrichment', 'order_placed', ctx, (event, em) =>
-      this.orders.enrich(em, event.payload),
-    );
+    return this.consumer.handle<OrderPlacedPayload>('orders.enrichment', 'order_placed', ctx, (event, em) => this.orders.enrich(em, event));
   }
 }

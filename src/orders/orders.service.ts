@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ConflictError, EntityNotFoundError, UnprocessableError } from '../common/errors';
+import { checkIfMatch, IfMatchVersions } from '../common/http/entity-tag';
+import type { HistoryPage } from '../common/http/history';
 import { Page, toPage } from '../common/http/page';
-import type { EventType, OrderEventPayload, OrderStatus } from '../events';
+import type { EventType, OrderEventPayload, OrderPlacedPayload, OrderStatus } from '../events';
+import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
 import { Transaction, UnitOfWork } from '../messaging/unit-of-work';
+import { historyPage } from '../persistence/event-log/entity-history';
+import { EventLogReader } from '../persistence/event-log/event-log.reader';
+import { FoldService } from '../persistence/event-log/fold.service';
 import { UsersService } from '../users/users.service';
 import { CreateOrderDto, ListOrdersQuery } from './dto/order.request.dto';
-import { OrderEntity } from './order.entity';
+import { OrderCustomer, OrderEntity } from './order.entity';
+import { orderFold, Placement } from './order.fold';
 import { canMove, Order, OrderState, toOrder, toOrderState } from './order';
 
 @Injectable()
@@ -15,6 +22,8 @@ export class OrdersService {
     private readonly uow: UnitOfWork,
     private readonly dataSource: DataSource,
     private readonly users: UsersService,
+    private readonly reader: EventLogReader,
+    private readonly folds: FoldService,
   ) {}
 
   place(dto: CreateOrderDto): Promise<Order> {
@@ -39,9 +48,9 @@ export class OrdersService {
   }
 
   /** Moves an order along its lifecycle; an illegal move is a 409. */
-  changeStatus(id: number, status: Exclude<OrderStatus, 'placed'>): Promise<Order> {
+  changeStatus(id: number, status: Exclude<OrderStatus, 'placed'>, ifMatch?: IfMatchVersions): Promise<Order> {
     return this.uow.run(async (tx) => {
-      const row = await this.lock(tx.em, id);
+      const row = await this.lock(tx.em, id, ifMatch);
       if (!canMove(row.status, status)) {
         throw new ConflictError(`order ${id} cannot move from ${row.status} to ${status}`, 'status');
       }
@@ -50,9 +59,9 @@ export class OrdersService {
   }
 
   /** `DELETE /orders/:id`: cancels; cancelling a cancelled order changes nothing. */
-  cancel(id: number): Promise<Order> {
+  cancel(id: number, ifMatch?: IfMatchVersions): Promise<Order> {
     return this.uow.run(async (tx) => {
-      const row = await this.lock(tx.em, id);
+      const row = await this.lock(tx.em, id, ifMatch);
       if (row.status === 'cancelled') return toOrder(row);
       if (!canMove(row.status, 'cancelled')) {
         throw new ConflictError(`order ${id} is ${row.status} and can no longer be cancelled`, 'status');
@@ -65,6 +74,21 @@ export class OrdersService {
     const row = await this.dataSource.getRepository(OrderEntity).findOneBy({ id });
     if (!row) throw new EntityNotFoundError('order', id);
     return toOrder(row);
+  }
+
+  /**
+   * Time travel: the order as it was at `at`, folded from its events, with the customer the enrichment
+   * copies (its user as of the placement). 404 before the order was placed.
+   */
+  async getAt(id: number, at: Date): Promise<Order> {
+    const { state } = await this.folds.stateOf(orderFold, String(id), { at });
+    if (!state) throw new EntityNotFoundError('order', id, `order ${id} did not exist yet at ${at.toISOString()}`);
+    return { ...state.order, customer: await this.customerOf(this.dataSource.manager, state.placements) };
+  }
+
+  /** The order's events in log order. */
+  history(id: number, after?: number, limit?: number): Promise<HistoryPage> {
+    return historyPage(this.reader, 'order', id, after, limit);
   }
 
   async list(query: ListOrdersQuery): Promise<Page<Order>> {
@@ -84,20 +108,34 @@ export class OrdersService {
   }
 
   /**
-   * Enrichment: copies the customer's name and email onto the order, so reads need no join.
-   * Throws while the order row is not there yet (an outside order still being ingested); the consumer retries.
+   * Enrichment: copies the customer's name and email onto the order, so reads need no join. The data
+   * is the user's as of the order_placed event's position in the event log, not whatever the user is
+   * when the consumer gets round to it, so a rebuild from the log gives the same customer. Throws while
+   * the event or the order row is not there yet (an outside order still being ingested); the consumer retries.
    */
-  async enrich(em: EntityManager, order: OrderEventPayload): Promise<void> {
+  async enrich(em: EntityManager, event: ConsumedEvent<OrderPlacedPayload>): Promise<void> {
+    const order = event.payload;
     if (order.userId == null) return;
-    const user = await this.users.find(em, order.userId);
-    if (!user) return;
+    const position = await this.reader.positionOf(em, event.id);
+    if (position === null) throw new Error(`order_placed ${event.id} of order ${order.id} is not in the event log yet`);
+    const customer = await this.users.customerBefore(em, order.userId, position);
+    if (!customer) return;
     // A read-model column: neither the order's version nor its updatedAt changes.
     // For UPDATE, TypeORM's query() answers [rows, affected count].
     const [, affected]: [unknown[], number] = await em.query(`UPDATE orders SET customer = $2 WHERE id = $1`, [
       order.id,
-      JSON.stringify({ id: user.id, name: user.name, email: user.email }),
+      JSON.stringify(customer),
     ]);
     if (affected === 0) throw new Error(`order ${order.id} is not stored yet`);
+  }
+
+  /** The customer the enrichment settles on: the latest placement whose user existed at the time. */
+  private async customerOf(em: EntityManager, placements: readonly Placement[]): Promise<OrderCustomer | null> {
+    for (const p of [...placements].reverse()) {
+      const customer = await this.users.customerBefore(em, p.userId, p.position);
+      if (customer) return customer;
+    }
+    return null;
   }
 
   /** Applies an order written by a producer outside Nestream: an upsert by id (the id space is shared). */
@@ -140,9 +178,11 @@ export class OrdersService {
   }
 
   /** Row lock first: concurrent writes to one order queue up, so its events leave in order. */
-  private async lock(em: EntityManager, id: number): Promise<OrderEntity> {
+  private async lock(em: EntityManager, id: number, ifMatch?: IfMatchVersions): Promise<OrderEntity> {
     const row = await em.getRepository(OrderEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!row) throw new EntityNotFoundError('order', id);
+    // Checked under the lock: of two writers sending the same version, exactly one succeeds.
+    checkIfMatch('order', id, row.version, ifMatch);
     return row;
   }
 }

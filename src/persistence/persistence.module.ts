@@ -3,7 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { databaseOptions } from './database-options';
+import { EventLogReader } from './event-log/event-log.reader';
 import { EventLogService } from './event-log/event-log.service';
+import { FoldService } from './event-log/fold.service';
 import { runMigrations } from './migrate';
 
 @Injectable()
@@ -22,7 +24,7 @@ class MigrateOnStart implements OnModuleInit {
   }
 }
 
-/** Database connection, migrations and the event log. Imports no feature module. */
+/** Database connection, migrations and the event log (append, read, fold). Imports no feature module. */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -35,7 +37,7 @@ class MigrateOnStart implements OnModuleInit {
       }),
     }),
   ],
-  providers: [EventLogService, MigrateOnStart],
-  exports: [EventLogService],
+  providers: [EventLogService, EventLogReader, FoldService, MigrateOnStart],
+  exports: [EventLogService, EventLogReader, FoldService],
 })
 export class PersistenceModule {}

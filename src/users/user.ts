@@ -1,4 +1,4 @@
-import type { UserEventPayload } from '../events';
+import type { UserCreatedPayload, UserUpdatedPayload } from '../events';
 import type { UserEntity } from './user.entity';
 
 /** A user as the API returns it and as its events carry it: one shape, one mapper. */
@@ -22,5 +22,10 @@ export function toUser(row: UserEntity): User {
   };
 }
 
-// Compile-time check that the API shape is a valid event payload.
-export const userIsEventPayload = (u: User): UserEventPayload => u;
+/** Emails are stored trimmed; an empty one is none. */
+export function normaliseEmail(email: string | null | undefined): string | null {
+  return email ? email.trim() : null;
+}
+
+// Compile-time check that the API shape is a valid payload of the current user_created and user_updated schemas.
+export const userIsEventPayload = (u: User): UserCreatedPayload & UserUpdatedPayload => u;

@@ -2,18 +2,26 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUniqueViolation } from '../common/db-errors';
 import { ConflictError, EntityNotFoundError } from '../common/errors';
+import { checkIfMatch, IfMatchVersions } from '../common/http/entity-tag';
+import type { HistoryPage } from '../common/http/history';
 import { Page, toPage } from '../common/http/page';
 import type { UserEventPayload } from '../events';
 import { Transaction, UnitOfWork } from '../messaging/unit-of-work';
+import { historyPage } from '../persistence/event-log/entity-history';
+import { EventLogReader } from '../persistence/event-log/event-log.reader';
+import { FoldService } from '../persistence/event-log/fold.service';
 import { CreateUserDto, PatchUserDto } from './dto/user.request.dto';
 import { UserEntity } from './user.entity';
-import { toUser, User } from './user';
+import { customerOf, userFold } from './user.fold';
+import { normaliseEmail, toUser, User } from './user';
 
 @Injectable()
 export class UsersService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly dataSource: DataSource,
+    private readonly reader: EventLogReader,
+    private readonly folds: FoldService,
   ) {}
 
   create(dto: CreateUserDto): Promise<User> {
@@ -27,21 +35,21 @@ export class UsersService {
   }
 
   /** `PUT`: both fields are replaced. */
-  replace(id: number, dto: CreateUserDto): Promise<User> {
-    return this.update(id, { name: dto.name, email: normaliseEmail(dto.email) });
+  replace(id: number, dto: CreateUserDto, ifMatch?: IfMatchVersions): Promise<User> {
+    return this.update(id, { name: dto.name, email: normaliseEmail(dto.email) }, ifMatch);
   }
 
   /** `PATCH`: only the fields present change. */
-  patch(id: number, dto: PatchUserDto): Promise<User> {
+  patch(id: number, dto: PatchUserDto, ifMatch?: IfMatchVersions): Promise<User> {
     const changes: Partial<Pick<UserEntity, 'name' | 'email'>> = {};
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.email !== undefined) changes.email = normaliseEmail(dto.email);
-    return this.update(id, changes);
+    return this.update(id, changes, ifMatch);
   }
 
-  async remove(id: number): Promise<void> {
+  async remove(id: number, ifMatch?: IfMatchVersions): Promise<void> {
     await this.write(async (tx) => {
-      const row = await this.lock(tx.em, id);
+      const row = await this.lock(tx.em, id, ifMatch);
       await tx.em.getRepository(UserEntity).delete({ id });
       const last = { ...toUser(row), version: row.version + 1 };
       await tx.publish({ type: 'user_deleted', entityId: id, version: last.version, payload: last, occurredAt: new Date() });
@@ -52,6 +60,31 @@ export class UsersService {
     const row = await this.dataSource.getRepository(UserEntity).findOneBy({ id });
     if (!row) throw new EntityNotFoundError('user', id);
     return toUser(row);
+  }
+
+  /**
+   * Time travel: the user as it was at `at`, folded from its events (from the nearest snapshot).
+   * 404 before it was created and once it was deleted; a deleted user is visible before its deletion.
+   */
+  async getAt(id: number, at: Date): Promise<User> {
+    const { state } = await this.folds.stateOf(userFold, String(id), { at });
+    if (!state) throw new EntityNotFoundError('user', id, `user ${id} did not exist yet at ${at.toISOString()}`);
+    if (state.deletedAt) throw new EntityNotFoundError('user', id, `user ${id} was deleted at ${state.deletedAt}`);
+    return state.user;
+  }
+
+  /** The user's events in log order, deleted users included. */
+  history(id: number, after?: number, limit?: number): Promise<HistoryPage> {
+    return historyPage(this.reader, 'user', id, after, limit);
+  }
+
+  /**
+   * The customer data of a user as it was just before a position in the event log (null if the user
+   * did not exist then): what the enrichment copies onto an order, whenever it runs.
+   */
+  async customerBefore(em: EntityManager, id: number, position: number) {
+    const { state } = await this.folds.stateOf(userFold, String(id), { beforePosition: position }, em);
+    return customerOf(state);
   }
 
   /** Reference data for other modules (order validation and enrichment), read in their transaction. */
@@ -99,9 +132,9 @@ export class UsersService {
     return toUser({ ...row, id: Number(row.id) });
   }
 
-  private update(id: number, changes: Partial<Pick<UserEntity, 'name' | 'email'>>): Promise<User> {
+  private update(id: number, changes: Partial<Pick<UserEntity, 'name' | 'email'>>, ifMatch: IfMatchVersions): Promise<User> {
     return this.write(async (tx) => {
-      const row = await this.lock(tx.em, id);
+      const row = await this.lock(tx.em, id, ifMatch);
       Object.assign(row, changes, { version: row.version + 1 });
       const saved = await tx.em.getRepository(UserEntity).save(row);
       const user = toUser(saved);
@@ -110,10 +143,14 @@ export class UsersService {
     });
   }
 
-  /** Row lock first: concurrent writes to one user queue up, so its events leave in order. */
-  private async lock(em: EntityManager, id: number): Promise<UserEntity> {
+  /**
+   * Row lock first: concurrent writes to one user queue up, so its events leave in order. `If-Match`
+   * is checked under the lock, so of two writers sending the same version exactly one succeeds.
+   */
+  private async lock(em: EntityManager, id: number, ifMatch?: IfMatchVersions): Promise<UserEntity> {
     const row = await em.getRepository(UserEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!row) throw new EntityNotFoundError('user', id);
+    checkIfMatch('user', id, row.version, ifMatch);
     return row;
   }
 
@@ -125,8 +162,4 @@ export class UsersService {
       throw err;
     }
   }
-}
-
-function normaliseEmail(email: string | null | undefined): string | null {
-  return email ? email.trim() : null;
 }

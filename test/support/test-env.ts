@@ -11,6 +11,11 @@ const defaults: Record<string, string> = {
   CONSUMER_RETRY_BACKOFF_MS: '50',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
   ADMIN_TOKEN: 'e2e-admin-token-0123456789',
+  // Webhook receivers in tests listen on 127.0.0.1; a short schedule keeps retries within a test.
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '0,300ms,600ms,1s,2s,2s,3s,3s',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  WEBHOOK_POLL_INTERVAL_MS: '100',
 };
 
 for (const [key, value] of Object.entries(defaults)) {

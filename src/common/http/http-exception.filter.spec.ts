@@ -1,7 +1,7 @@
 import { ArgumentsHost, Logger, NotFoundException } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { lastValueFrom, Observable } from 'rxjs';
-import { ConflictError, EntityNotFoundError, UnprocessableError } from '../errors';
+import { ConflictError, EntityNotFoundError, PreconditionFailedError, UnprocessableError } from '../errors';
 import { validationException } from './field-errors';
 import { HttpExceptionFilter } from './http-exception.filter';
 
@@ -58,6 +58,18 @@ describe('HttpExceptionFilter', () => {
       error: 'Conflict',
       message: 'email is already in use',
       errors: [{ field: 'email', messages: ['email is already in use'] }],
+    });
+  });
+
+  it('answers PreconditionFailedError with 412 and a field error for If-Match', () => {
+    const res = send(new PreconditionFailedError('user 11 is at version 3, not 2 as If-Match says', 'If-Match'));
+
+    expect(res.statusCode).toBe(412);
+    expect(res.body).toEqual({
+      statusCode: 412,
+      error: 'Precondition Failed',
+      message: 'user 11 is at version 3, not 2 as If-Match says',
+      errors: [{ field: 'If-Match', messages: ['user 11 is at version 3, not 2 as If-Match says'] }],
     });
   });
 

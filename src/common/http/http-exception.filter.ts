@@ -1,11 +1,12 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
-import { ConflictError, DomainError, EntityNotFoundError, UnprocessableError } from '../errors';
+import { ConflictError, DomainError, EntityNotFoundError, PreconditionFailedError, UnprocessableError } from '../errors';
 
 const STATUS_OF_DOMAIN_ERROR = new Map<Function, number>([
   [EntityNotFoundError, HttpStatus.NOT_FOUND],
   [ConflictError, HttpStatus.CONFLICT],
+  [PreconditionFailedError, HttpStatus.PRECONDITION_FAILED],
   [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
 ]);
 
@@ -23,7 +24,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') return throwError(() => exception);
     const res = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.describe(exception);
-    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    // A deliberate 5xx (readiness answering 503) is not a fault; anything unexpected is logged with its stack.
+    if (status >= 500 && !(exception instanceof HttpException)) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     res.status(status).json({ statusCode: status, error: reasonPhrase(status), ...body });
   }
 
@@ -41,7 +43,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const response = exception.getResponse();
       const body = typeof response === 'string' ? { message: response } : { ...(response as object) };
       delete (body as Record<string, unknown>).statusCode;
-      delete (body as Record<string, unknown>).error;
+      // Nest puts the status phrase in `error`; terminus puts the failed checks there, which stay.
+      if (typeof (body as Record<string, unknown>).error === 'string') delete (body as Record<string, unknown>).error;
       return { status: exception.getStatus(), body };
     }
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { message: 'Internal server error' } };

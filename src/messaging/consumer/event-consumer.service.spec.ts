@@ -91,6 +91,47 @@ describe('EventConsumer.handle', () => {
     expect(effect).not.toHaveBeenCalled();
   });
 
+  it('reads an outside user_created without ce_dataschema as version 1, upcast to version 2', async () => {
+    const { handle, effect, deadLetters } = setup();
+
+    await handle(record());
+
+    expect(effect.mock.calls[0][0]).toMatchObject({
+      schemaVersion: 1,
+      receivedPayload: { id: 11, name: 'King' },
+      payload: { id: 11, name: 'King', email: null, version: 1 },
+    });
+    expect(deadLetters.setAside).not.toHaveBeenCalled();
+  });
+
+  it('validates against the version ce_dataschema names: a version 2 user_created without email is dead-lettered', async () => {
+    const { handle, effect, deadLetter } = setup();
+
+    await handle(record({ headers: { ce_dataschema: 'urn:nestream:schema:user_created:2' } }));
+
+    expect(effect).not.toHaveBeenCalled();
+    expect(deadLetter()).toMatchObject({ consumer: '*' });
+    expect(deadLetter().reason).toContain('email');
+    expect(deadLetter().reason).toContain('urn:nestream:schema:user_created:2');
+  });
+
+  it('dead-letters an event whose ce_dataschema names a version this build does not know', async () => {
+    const { handle, effect, deadLetter } = setup();
+
+    await handle(record({ headers: { ce_dataschema: 'urn:nestream:schema:user_created:9' } }));
+
+    expect(effect).not.toHaveBeenCalled();
+    expect(deadLetter().reason).toContain('no schema version 9');
+  });
+
+  it('dead-letters an event whose ce_dataschema names another event type', async () => {
+    const { handle, deadLetter } = setup();
+
+    await handle(record({ headers: { ce_dataschema: 'urn:nestream:schema:order_placed:1' } }));
+
+    expect(deadLetter().reason).toBe('ce_dataschema names order_placed, but the event is a user_created');
+  });
+
   it('runs the effect once for a valid outside event, identified by its record coordinates', async () => {
     const { handle, effect, em, deadLetters } = setup();
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { KafkaContext } from '@nestjs/microservices';
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
-import { EventType, validateEventPayload } from '../../events';
+import { EventType, readEventPayload, schemaVersionOf } from '../../events';
 import { childOf, parseTraceparent, runInTrace, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
 import { readEnvelope, ReceivedMetadata } from '../envelope';
 import { Metrics } from '../../observability/metrics';
@@ -12,7 +12,11 @@ export interface ConsumedEvent<T> {
   type: EventType;
   /** `ce_id` when the producer set one, else the record's coordinates (stable across redelivery). */
   id: string;
+  /** The payload read as the current schema version of its type (upcast when written with an older one). */
   payload: T;
+  /** The payload exactly as received, and the schema version it was written with (`ce_dataschema`, else 1). */
+  receivedPayload: Record<string, unknown>;
+  schemaVersion: number;
   metadata: ReceivedMetadata;
   /** True when Nestream itself produced the event (its `ce_source` is ours). */
   isOwn: boolean;
@@ -30,9 +34,10 @@ export class UnprocessableEventError extends Error {}
 type Effect<T> = (event: ConsumedEvent<T>, em: EntityManager) => Promise<void>;
 
 /**
- * The one consumer pipeline every `@EventPattern` handler goes through: parse and validate the value,
- * run the effect exactly once per consumer (inbox row in the same transaction), retry failures with
- * backoff a bounded number of times, then dead-letter. It never throws for a bad message, so a
+ * The one consumer pipeline every `@EventPattern` handler goes through: parse the value, validate it
+ * against the schema version it names and upcast it to the current one, run the effect exactly once
+ * per consumer (inbox row in the same transaction), retry failures with backoff a bounded number of
+ * times, then dead-letter. It never throws for a bad message, so a
  * partition never stalls and the process never crashes on one.
  */
 @Injectable()
@@ -83,13 +88,18 @@ export class EventConsumer {
 
     const parsed = parseValue(value);
     if (!parsed.ok) return setAside(ANY_CONSUMER, parsed.reason, 0);
-    const check = validateEventPayload(type, parsed.value);
-    if (!check.valid) return setAside(ANY_CONSUMER, `does not match the ${type} schema: ${check.reason}`, 0);
+    // Validated against the version it was written with, then read as the current version.
+    const schema = schemaVersionOf(type, metadata.dataschema);
+    if (!schema.ok) return setAside(ANY_CONSUMER, schema.reason, 0);
+    const read = readEventPayload(type, parsed.value, schema.version);
+    if (!read.ok) return setAside(ANY_CONSUMER, read.reason, 0);
 
     const event: ConsumedEvent<T> = {
       type,
       id: metadata.id ?? `kafka:${topic}:${partition}:${message.offset}`,
-      payload: parsed.value as T,
+      payload: read.payload as T,
+      receivedPayload: parsed.value,
+      schemaVersion: schema.version,
       metadata,
       isOwn: metadata.source?.startsWith(`${this.config.events.source}/`) ?? false,
       topic,

@@ -10,6 +10,13 @@ export interface OutgoingRecord {
   headers: Record<string, string>;
 }
 
+/** How far a consumer group is behind the end of each topic (records not yet consumed). */
+export interface ConsumerLag {
+  groupId: string;
+  total: number;
+  topics: { topic: string; lag: number; partitions: { partition: number; committed: string | null; end: string; lag: number }[] }[];
+}
+
 export interface TopicSpec {
   topic: string;
   /** Extra topic-level settings, such as `cleanup.policy`. */
@@ -72,6 +79,34 @@ export class KafkaService implements OnApplicationShutdown {
         });
       }
       return missing.map((s) => s.topic);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Lag of a consumer group: each partition's end offset minus the group's committed offset. A partition
+   * the group never committed counts from its first retained record, as the group starts from the beginning.
+   */
+  async consumerLag(groupId: string, topics: string[]): Promise<ConsumerLag> {
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId, topics });
+      const result: ConsumerLag = { groupId, total: 0, topics: [] };
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const offsets = new Map(committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, p.offset]));
+        const partitions = ends.map((p) => {
+          const done = offsets.get(p.partition);
+          const from = done === undefined || Number(done) < 0 ? Number(p.low) : Number(done);
+          return { partition: p.partition, committed: done === undefined || Number(done) < 0 ? null : done, end: p.high, lag: Math.max(0, Number(p.high) - from) };
+        });
+        const lag = partitions.reduce((sum, p) => sum + p.lag, 0);
+        result.topics.push({ topic, lag, partitions });
+        result.total += lag;
+      }
+      return result;
     } finally {
       await admin.disconnect();
     }

@@ -37,7 +37,9 @@ export class IngestService {
       entityType,
       entityId: String(entityId),
       version,
-      payload: event.payload,
+      // The log keeps what arrived; readers see it through the upcasters, as this consumer did.
+      payload: event.receivedPayload,
+      schemaVersion: event.schemaVersion,
       metadata: { ...event.metadata, kafka: { topic: event.topic, partition: event.partition, offset: event.offset } },
       origin: 'ingested',
       occurredAt: event.occurredAt,

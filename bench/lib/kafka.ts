@@ -1,0 +1,201 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { requiredTopics } from '../../src/messaging/topics';
+import { ROOT } from '../settings';
+import { freePort } from './processes';
+import { sleep, waitFor } from './time';
+
+const KAFKA_DIR = join(ROOT, 'infra/kafka');
+
+export function kafkaVersion(): string {
+  const m = /<kafka.version>([^<]+)<\/kafka.version>/.exec(readFileSync(join(KAFKA_DIR, 'pom.xml'), 'utf8'));
+  return m?.[1] ?? 'unknown';
+}
+
+export function kafkaClient(brokers: string[], clientId = 'nestream-bench'): Kafka {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+}
+
+/**
+ * A single-node KRaft broker of the project's Kafka version (the jars `npm run infra:up` fetched into
+ * infra/kafka/lib), configured as infra/bin/lib.sh configures the development broker, on free ports and
+ * with a fresh data folder under bench-results/. Keeps the benchmark's 100,000 records off the shared
+ * broker, where every other consumer group (and every replay from the beginning) would have to read them.
+ */
+export class DedicatedBroker {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly brokers: string[],
+    readonly dir: string,
+  ) {}
+
+  static async start(outDir: string, log: (line: string) => void): Promise<DedicatedBroker> {
+    const lib = join(KAFKA_DIR, 'lib');
+    if (!existsSync(lib) || !readdirSync(lib).some((f) => f.startsWith('kafka_2.13-'))) {
+      throw new Error('infra/kafka/lib has no Kafka jars: run "npm run infra:up" once, or pass --kafka host:port');
+    }
+    const [port, controller] = [await freePort(), await freePort()];
+    const dir = join(outDir, 'kafka');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    const properties = join(dir, 'server.properties');
+    writeFileSync(
+      properties,
+      [
+        'process.roles=broker,controller',
+        'node.id=1',
+        `controller.quorum.voters=1@127.0.0.1:${controller}`,
+        `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'controller.listener.names=CONTROLLER',
+        'inter.broker.listener.name=PLAINTEXT',
+        `log.dirs=${join(dir, 'data')}`,
+        'num.partitions=6',
+        'default.replication.factor=1',
+        'min.insync.replicas=1',
+        'auto.create.topics.enable=false',
+        'offsets.topic.replication.factor=1',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'group.initial.rebalance.delay.ms=0',
+        '',
+      ].join('\n'),
+    );
+    const java = ['-Dlog4j.configuration=file:' + join(KAFKA_DIR, 'log4j.properties'), `-Dkafka.logs.dir=${dir}`, '-cp', join(lib, '*')];
+    const clusterId = randomBytes(16).toString('base64url');
+    const format = spawnSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties], { encoding: 'utf8' });
+    if (format.status !== 0) throw new Error(`formatting the dedicated broker's storage failed: ${format.stderr || format.stdout}`);
+    const child = spawn(
+      'java',
+      ['-Xms256m', '-Xmx512m', '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', ...java, 'kafka.Kafka', properties],
+      { stdio: 'ignore' },
+    );
+    const broker = new DedicatedBroker(child, [`127.0.0.1:${port}`], dir);
+    log(`dedicated Kafka ${kafkaVersion()} broker: pid ${child.pid} on 127.0.0.1:${port} (data in ${dir})`);
+    const admin = kafkaClient(broker.brokers).admin();
+    try {
+      await waitFor(
+        'the dedicated broker to answer',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`the broker exited with ${child.exitCode}; see ${dir}/broker.log`);
+          await admin.connect();
+          const cluster = await admin.describeCluster();
+          return cluster.brokers.length === 1;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    return broker;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    if (!(await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]))) this.child.kill('SIGKILL');
+    rmSync(join(this.dir, 'data'), { recursive: true, force: true });
+  }
+}
+
+/** Kafka housekeeping the harness needs: topics, group offsets, lag, and an outside producer. */
+export class BenchKafka {
+  readonly kafka: Kafka;
+  private admin?: Admin;
+
+  constructor(readonly brokers: string[]) {
+    this.kafka = kafkaClient(brokers);
+  }
+
+  private async connected(): Promise<Admin> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+
+  /** The app's topics (its own list, with its default settings) and the harness's round-trip topic. */
+  async ensureTopics(extra: string[]): Promise<void> {
+    const admin = await this.connected();
+    const existing = new Set(await admin.listTopics());
+    const specs = [...requiredTopics(), ...extra.map((topic) => ({ topic, config: {} as Record<string, string> }))];
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: 6,
+        replicationFactor: 1,
+        configEntries: Object.entries({ 'min.insync.replicas': '1', ...s.config }).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async appTopics(): Promise<string[]> {
+    return requiredTopics().map((s) => s.topic);
+  }
+
+  /** Each partition's end offset. */
+  async ends(topic: string): Promise<{ partition: number; offset: string }[]> {
+    const admin = await this.connected();
+    return (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
+  }
+
+  /**
+   * Commits a new group's offsets at the given positions (default: the end of each topic), so it reads
+   * only what is written from now on, not the history other runs left on a shared broker.
+   */
+  async positionGroup(groupId: string, topics: string[], at: Map<string, { partition: number; offset: string }[]> = new Map()): Promise<void> {
+    const admin = await this.connected();
+    for (const topic of topics) {
+      const partitions = at.get(topic) ?? (await this.ends(topic));
+      await admin.setOffsets({ groupId, topic, partitions });
+    }
+  }
+
+  /** Records the group has not consumed yet, over these topics. */
+  async lag(groupId: string, topics: string[]): Promise<number> {
+    const admin = await this.connected();
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    let total = 0;
+    for (const topic of topics) {
+      const done = new Map(committed.find((c) => c.topic === topic)?.partitions.map((p) => [p.partition, Number(p.offset)]));
+      for (const end of await admin.fetchTopicOffsets(topic)) {
+        const at = done.get(end.partition);
+        total += Math.max(0, Number(end.high) - (at === undefined || at < 0 ? Number(end.low) : at));
+      }
+    }
+    return total;
+  }
+
+  /**
+   * An outside producer, like the origin document's Python one: plain JSON values, no key, no headers.
+   * Sent in batches of `batch` with acks=all; resolves once the broker has them all.
+   */
+  async writePlainJson(topic: string, values: unknown[], batch = 2_000): Promise<void> {
+    const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      for (let i = 0; i < values.length; i += batch) {
+        await producer.send({ topic, acks: -1, messages: values.slice(i, i + batch).map((v) => ({ value: JSON.stringify(v) })) });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
+  }
+}

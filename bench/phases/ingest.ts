@@ -1,0 +1,103 @@
+import { Topics } from '../../src/events';
+import type { BenchContext } from '../context';
+import { storedRange } from '../lib/database';
+import { AppProcess, BaselineProcess, RssSampler } from '../lib/processes';
+import { ratio, round } from '../lib/stats';
+import { nowMs, sleep } from '../lib/time';
+import type { Pool } from 'pg';
+
+/** Outside order ids start here: far above anything the write phases create. */
+export const INGEST_FIRST_ID = 500_000_000;
+
+export interface IngestRun {
+  stored: number;
+  complete: boolean;
+  /** First to last stored row (the rows' created_at): the consumer's own speed, without start-up. */
+  seconds: number;
+  eventsPerSecond: number;
+  /** From starting the process to the last row stored: start-up and the group join included. */
+  wallSeconds: number;
+  peakRssMb: number;
+}
+
+export interface IngestResult {
+  events: number;
+  nestream: IngestRun;
+  baseline: IngestRun;
+  ratio: { eventsPerSecond: number };
+}
+
+export interface IngestMarks {
+  /** Where the outside records begin in each partition of order_placed. */
+  starts: { partition: number; offset: string }[];
+}
+
+/**
+ * Before the app starts: its consumer group is positioned at the end of every topic, then an outside
+ * producer writes the records (plain JSON, no key, no headers, as the origin document's producer does).
+ * Starting the app afterwards makes them a backlog it has to work through.
+ */
+export async function prewriteIngest(ctx: BenchContext): Promise<IngestMarks> {
+  const { ingestEvents } = ctx.settings;
+  await ctx.kafka.positionGroup(ctx.groupId, ctx.appTopics);
+  const starts = await ctx.kafka.ends(Topics.OrderPlaced);
+  const records = Array.from({ length: ingestEvents }, (_, i) => ({ id: INGEST_FIRST_ID + i, product: `bench-ingest-${i % 50}`, amount: 10 + (i % 90) }));
+  const t0 = nowMs();
+  await ctx.kafka.writePlainJson(Topics.OrderPlaced, records);
+  ctx.log(`  wrote ${ingestEvents} plain-JSON order_placed records in ${Math.round(nowMs() - t0)} ms`);
+  return { starts };
+}
+
+/** Polls the database until every outside order is stored or the deadline passes. */
+async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs: number, sampler: RssSampler): Promise<IngestRun> {
+  let range = await storedRange(db, INGEST_FIRST_ID, count);
+  while (range.stored < count && nowMs() - startedAt < deadlineMs) {
+    await sleep(200);
+    range = await storedRange(db, INGEST_FIRST_ID, count);
+  }
+  const peakRssMb = sampler.stop();
+  const complete = range.stored === count;
+  const seconds = Math.max(0.001, (range.lastMs - range.firstMs) / 1000);
+  return {
+    stored: range.stored,
+    complete,
+    seconds: round(seconds, 2),
+    eventsPerSecond: range.stored > 1 ? round((range.stored - 1) / seconds, 0) : 0,
+    wallSeconds: round((Math.min(nowMs(), range.lastMs) - startedAt) / 1000, 2),
+    peakRssMb,
+  };
+}
+
+/** Starts the app on the backlog and times it; then the raw eachBatch consumer on the same records. */
+export async function measureIngest(ctx: BenchContext, marks: IngestMarks, startApp: () => Promise<AppProcess>): Promise<IngestResult> {
+  const { ingestEvents, ingestDeadlineMs } = ctx.settings;
+
+  const startedAt = nowMs();
+  let sampler: RssSampler | undefined;
+  const app = await startApp();
+  sampler = new RssSampler(app.pid).start();
+  ctx.log(`  app ready after ${Math.round(nowMs() - startedAt)} ms; ingesting`);
+  const nestream = await waitStored(ctx.appDb, ingestEvents, startedAt, ingestDeadlineMs, sampler);
+  ctx.log(`  nestream: ${nestream.stored}/${ingestEvents} stored, ${nestream.eventsPerSecond} events/s`);
+
+  const rawStartedAt = nowMs();
+  const rawGroup = `nestream-bench-raw-ingest-${ctx.runId}`;
+  await ctx.kafka.positionGroup(rawGroup, [Topics.OrderPlaced], new Map([[Topics.OrderPlaced, marks.starts]]));
+  const raw = await BaselineProcess.start('raw-ingest-consumer.mjs', {
+    brokers: ctx.kafka.brokers,
+    groupId: rawGroup,
+    topic: Topics.OrderPlaced,
+    databaseUrl: ctx.settings.rawDatabaseUrl,
+    poolSize: ctx.settings.poolSize,
+    concurrency: 3,
+  });
+  sampler = new RssSampler(raw.pid).start();
+  let baseline: IngestRun;
+  try {
+    baseline = await waitStored(ctx.rawDb, ingestEvents, rawStartedAt, ingestDeadlineMs, sampler);
+  } finally {
+    await raw.stop();
+  }
+  ctx.log(`  raw eachBatch consumer: ${baseline.stored}/${ingestEvents} stored, ${baseline.eventsPerSecond} events/s`);
+  return { events: ingestEvents, nestream, baseline, ratio: { eventsPerSecond: ratio(nestream.eventsPerSecond, baseline.eventsPerSecond) } };
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { BenchContext, requireApp } from '../context';
+import { closedLoopOrders } from '../lib/load';
+import { BaselineProcess, RssSampler } from '../lib/processes';
+import { ratio, round } from '../lib/stats';
+import { nowMs, sleep } from '../lib/time';
+import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
+
+export interface FanoutRun {
+  deliveries: number;
+  expected: number;
+  complete: boolean;
+  /** First to last delivery received. */
+  seconds: number;
+  deliveriesPerSecond: number;
+  peakRssMb: number;
+}
+
+export interface FanoutResult {
+  status: 'measured' | 'skipped';
+  reason?: string;
+  subscriptions: number;
+  events: number;
+  nestream?: FanoutRun & { writeSeconds: number; signatures: { checked: number; valid: number } };
+  baseline?: FanoutRun;
+  ratio?: { deliveriesPerSecond: number };
+}
+
+/**
+ * Subscriptions × events: the subscriptions are created first, then the events are written as fast as
+ * 64 connections can POST /orders, and the app fans each out and dispatches it; the receiver counts
+ * signed deliveries of those orders until all have arrived or the deadline passes.
+ */
+export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
+  const app = requireApp(ctx);
+  const { fanoutSubscriptions: subscriptions, fanoutEvents: events, fanoutDeadlineMs } = ctx.settings;
+  const base: FanoutResult = { status: 'measured', subscriptions, events };
+  const subs: Subscription[] = [];
+  try {
+    for (let i = 0; i < subscriptions; i += 1) {
+      subs.push(await subscribe(app.url, ctx.adminToken, ctx.receiver.url(`fanout-${i}`), `fanout-${i}`, ['order_placed']));
+    }
+  } catch (err) {
+    for (const s of subs) await unsubscribe(app.url, ctx.adminToken, s.id);
+    if (!(err instanceof WebhooksUnavailable)) throw err;
+    ctx.log(`  skipped: ${err.message}`);
+    return { ...base, status: 'skipped', reason: err.message };
+  }
+
+  let nestream: NonNullable<FanoutResult['nestream']>;
+  try {
+    ctx.receiver.clear();
+    const sampler = new RssSampler(app.pid).start();
+    const start = nowMs();
+    const ids = new Set<unknown>(await closedLoopOrders(app.url, 64, events, ctx.userIds, 'bench-fanout'));
+    const writeSeconds = round((nowMs() - start) / 1000, 2);
+    const expected = ids.size * subscriptions;
+    const mine = () => ctx.receiver.receipts.filter((r) => r.channel.startsWith('fanout-') && ids.has(r.id));
+    let received = mine();
+    while (received.length < expected && nowMs() - start < fanoutDeadlineMs) {
+      await sleep(200);
+      received = mine();
+    }
+    const run = rate(received.map((r) => r.at), expected);
+    nestream = { ...run, peakRssMb: sampler.stop(), writeSeconds, signatures: ctx.receiver.verifySamples(new Map(subs.map((s) => [s.channel, s.secret]))) };
+    ctx.log(`  nestream: ${run.deliveries}/${expected} deliveries, ${run.deliveriesPerSecond}/s (writes took ${writeSeconds} s)`);
+  } finally {
+    // Deleting a subscription drops its undelivered backlog, so nothing spills into later runs.
+    for (const s of subs) await unsubscribe(app.url, ctx.adminToken, s.id);
+  }
+
+  ctx.receiver.clear();
+  const channels = Array.from({ length: subscriptions }, (_, i) => ({ url: ctx.receiver.url(`raw-fanout-${i}`), secret: `whsec_${randomBytes(32).toString('base64')}` }));
+  const raw = await BaselineProcess.start('raw-fanout.mjs', { concurrency: 50 });
+  let baseline: FanoutRun;
+  try {
+    const sampler = new RssSampler(raw.pid).start();
+    raw.send({ run: { channels, events, deadlineMs: fanoutDeadlineMs } });
+    await raw.next('results', fanoutDeadlineMs + 30_000);
+    const received = ctx.receiver.receipts.filter((r) => r.channel.startsWith('raw-fanout-'));
+    baseline = { ...rate(received.map((r) => r.at), subscriptions * events), peakRssMb: sampler.stop() };
+  } finally {
+    await raw.stop();
+  }
+  ctx.log(`  raw:      ${baseline.deliveries}/${baseline.expected} deliveries, ${baseline.deliveriesPerSecond}/s`);
+  return { ...base, nestream, baseline, ratio: { deliveriesPerSecond: ratio(nestream.deliveriesPerSecond, baseline.deliveriesPerSecond) } };
+}
+
+function rate(arrivals: number[], expected: number): Omit<FanoutRun, 'peakRssMb'> {
+  const first = arrivals.reduce((a, b) => Math.min(a, b), Infinity);
+  const last = arrivals.reduce((a, b) => Math.max(a, b), -Infinity);
+  const seconds = arrivals.length > 1 ? (last - first) / 1000 : Number.NaN;
+  return {
+    deliveries: arrivals.length,
+    expected,
+    complete: arrivals.length >= expected,
+    seconds: round(seconds, 2),
+    deliveriesPerSecond: arrivals.length > 1 ? round((arrivals.length - 1) / seconds, 0) : 0,
+  };
+}

@@ -1,0 +1,167 @@
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..');
+export const RESULTS_DIR = join(ROOT, 'bench-results');
+
+export type Phase = 'ingest' | 'write' | 'latency' | 'fanout';
+export const PHASES: readonly Phase[] = ['ingest', 'write', 'latency', 'fanout'];
+
+/** Everything a run depends on; `--smoke` shrinks durations and counts, never the shape of the result. */
+export interface BenchSettings {
+  mode: 'full' | 'smoke';
+  /** Unrecorded load before each measured phase (JIT, pools, connections). */
+  warmupMs: number;
+  /** Length of each measured phase. */
+  measureMs: number;
+  /** POST /orders concurrencies (autocannon connections). */
+  concurrencies: number[];
+  /** Offered write rates (requests per second) of the event-latency phase. */
+  rates: number[];
+  /** Plain-JSON order_placed records pre-written for the ingest phase. */
+  ingestEvents: number;
+  /** Webhook fan-out: subscriptions × events. */
+  fanoutSubscriptions: number;
+  fanoutEvents: number;
+  /** A phase that has not finished by then reports what it did in the time (marked incomplete). */
+  ingestDeadlineMs: number;
+  fanoutDeadlineMs: number;
+  /** Longest wait for the relay and consumers to catch up between measured runs. */
+  drainTimeoutMs: number;
+  /** Users the orders are spread over (the order insert share-locks its user row). */
+  users: number;
+  /** `dedicated`: the harness starts its own broker from infra/kafka/lib; else a broker list. */
+  kafka: string;
+  build: boolean;
+  cpuProf: boolean;
+  phases: Phase[];
+  databaseUrl: string;
+  rawDatabaseUrl: string;
+  /** DATABASE_POOL_SIZE of the app, and the pool of the raw baselines. */
+  poolSize: number;
+  outDir: string;
+}
+
+/** The issue's targets (2 cores, Kafka, Postgres and the app on one machine). */
+export const TARGETS = {
+  writeThroughputRatioC64: 0.7,
+  writeP99RatioC64: 1.5,
+  consumerP99MsAt1000: 100,
+  webhookP99MsAt1000: 250,
+  ingestEventsPerSecond: 20_000,
+  ingestRatio: 0.5,
+  fanoutDeliveriesPerSecond: 3_000,
+  writeRssMb: 300,
+} as const;
+
+const FULL = {
+  warmupMs: 3_000,
+  measureMs: 10_000,
+  concurrencies: [1, 16, 64],
+  rates: [500, 1000],
+  ingestEvents: 100_000,
+  fanoutSubscriptions: 10,
+  fanoutEvents: 10_000,
+  ingestDeadlineMs: 240_000,
+  fanoutDeadlineMs: 60_000,
+  drainTimeoutMs: 60_000,
+  users: 100,
+};
+
+const SMOKE: typeof FULL = {
+  warmupMs: 300,
+  measureMs: 1_000,
+  concurrencies: [1, 16, 64],
+  rates: [50, 100],
+  ingestEvents: 200,
+  fanoutSubscriptions: 10,
+  fanoutEvents: 10,
+  ingestDeadlineMs: 30_000,
+  fanoutDeadlineMs: 20_000,
+  drainTimeoutMs: 20_000,
+  users: 10,
+};
+
+export const USAGE = `npm run bench -- [options]
+
+  --smoke                 tiny durations and counts (seconds, not minutes): checks the harness works
+  --phases LIST           comma-separated subset of ${PHASES.join(',')} (default: all)
+  --kafka dedicated|LIST  dedicated (default for a full run): a broker of its own, started from
+                          infra/kafka/lib on free ports with a fresh data folder, so 100,000 records
+                          never land on the shared broker's topics; or host:port[,host:port] of a
+                          running broker (default for --smoke: KAFKA_BROKERS or 127.0.0.1:9092)
+  --no-build              run the existing dist/ instead of running "npm run build" first
+                          (--smoke never builds unless dist/main.js is missing)
+  --cpu-prof              write a V8 CPU profile of the app to bench-results/profiles/
+  --warmup-ms N, --measure-ms N, --ingest-events N, --fanout-events N, --concurrency 1,16,64,
+  --rates 500,1000        override the mode's values
+  --database-url URL      the app's database, dropped and recreated (default .../nestream_bench)
+  --raw-database-url URL  the baselines' database, dropped and recreated (default .../nestream_bench_raw)
+`;
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"\n\n${USAGE}`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    const next = argv[i + 1];
+    if (inline !== undefined) flags.set(name, inline);
+    else if (next !== undefined && !next.startsWith('--') && VALUED.has(name)) {
+      flags.set(name, next);
+      i += 1;
+    } else flags.set(name, true);
+  }
+  for (const name of flags.keys()) {
+    if (!VALUED.has(name) && !SWITCHES.has(name)) throw new Error(`unknown option --${name}\n\n${USAGE}`);
+  }
+  const smoke = flags.has('smoke');
+  const base = smoke ? SMOKE : FULL;
+  const text = (name: string): string | undefined => {
+    const v = flags.get(name);
+    if (v === true) throw new Error(`--${name} needs a value`);
+    return v;
+  };
+  const int = (name: string, fallback: number): number => {
+    const v = text(name);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a whole number (got "${v}")`);
+    return Number(v);
+  };
+  const list = (name: string, fallback: number[]): number[] => {
+    const v = text(name);
+    if (v === undefined) return fallback;
+    const items = v.split(',').map((s) => s.trim());
+    if (items.some((s) => !/^\d+$/.test(s) || Number(s) === 0)) throw new Error(`--${name} must be a list of positive whole numbers (got "${v}")`);
+    return items.map(Number);
+  };
+  const phases = (text('phases') ?? PHASES.join(',')).split(',').map((s) => s.trim()) as Phase[];
+  const unknown = phases.filter((p) => !PHASES.includes(p));
+  if (unknown.length > 0) throw new Error(`--phases: unknown phase ${unknown.join(', ')} (known: ${PHASES.join(', ')})`);
+  const suffix = smoke ? '_smoke' : '';
+
+  return {
+    mode: smoke ? 'smoke' : 'full',
+    warmupMs: int('warmup-ms', base.warmupMs),
+    measureMs: int('measure-ms', base.measureMs),
+    concurrencies: list('concurrency', base.concurrencies),
+    rates: list('rates', base.rates),
+    ingestEvents: int('ingest-events', base.ingestEvents),
+    fanoutSubscriptions: base.fanoutSubscriptions,
+    fanoutEvents: int('fanout-events', base.fanoutEvents),
+    ingestDeadlineMs: base.ingestDeadlineMs,
+    fanoutDeadlineMs: base.fanoutDeadlineMs,
+    drainTimeoutMs: base.drainTimeoutMs,
+    users: base.users,
+    kafka: text('kafka') ?? (smoke ? (env.KAFKA_BROKERS ?? '127.0.0.1:9092') : 'dedicated'),
+    build: smoke ? false : !flags.has('no-build'),
+    cpuProf: flags.has('cpu-prof'),
+    phases: PHASES.filter((p) => phases.includes(p)),
+    databaseUrl: text('database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}`,
+    rawDatabaseUrl: text('raw-database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}_raw`,
+    poolSize: 10,
+    outDir: RESULTS_DIR,
+  };
+}
+
+const VALUED = new Set(['phases', 'kafka', 'warmup-ms', 'measure-ms', 'ingest-events', 'fanout-events', 'concurrency', 'rates', 'database-url', 'raw-database-url']);
+const SWITCHES = new Set(['smoke', 'no-build', 'cpu-prof', 'help']);

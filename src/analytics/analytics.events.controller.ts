@@ -1,0 +1,31 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
+import { OrderEventPayload, Topics } from '../events';
+import { EventConsumer } from '../messaging/consumer/event-consumer.service';
+import { AnomalyPublisher } from './anomaly-publisher.service';
+import { OrderAggregator } from './order-aggregator.service';
+
+const CONSUMER = 'analytics';
+
+/** Order events into the windowed aggregates, through the shared pipeline (exactly once per event). */
+@Controller()
+export class AnalyticsEventsController {
+  constructor(
+    private readonly consumer: EventConsumer,
+    private readonly aggregator: OrderAggregator,
+    private readonly anomalies: AnomalyPublisher,
+  ) {}
+
+  @EventPattern(Topics.OrderPlaced)
+  async orderPlaced(@Ctx() ctx: KafkaContext): Promise<void> {
+    await this.consumer.handle<OrderEventPayload>(CONSUMER, 'order_placed', ctx, (e, em) => this.aggregator.orderPlaced(em, e));
+    // After the commit, so the publisher sees any anomaly the event raised.
+    this.anomalies.wake();
+  }
+
+  @EventPattern(Topics.OrderCancelled)
+  async orderCancelled(@Ctx() ctx: KafkaContext): Promise<void> {
+    await this.consumer.handle<OrderEventPayload>(CONSUMER, 'order_cancelled', ctx, (e, em) => this.aggregator.orderCancelled(em, e));
+    this.anomalies.wake();
+  }
+}

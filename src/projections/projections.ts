@@ -1,0 +1,6 @@
+import { ordersProjection } from '../orders/orders.projection';
+import { usersProjection } from '../users/users.projection';
+import type { Projection } from './projection';
+
+/** Every read model the event log can rebuild. Add a projection here to make it rebuildable. */
+export const PROJECTIONS: readonly Projection[] = [usersProjection, ordersProjection];

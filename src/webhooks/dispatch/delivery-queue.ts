@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { DeliveryStatus } from '../deliveries/delivery';
+import { FAN_OUT_CONSUMER } from '../deliveries/fan-out.service';
+import type { SendResult } from './webhook-sender';
+
+export interface ClaimLimits {
+  /** Requests in flight per subscription, across instances. */
+  endpointConcurrency: number;
+  /** How many deliveries this instance can start now. */
+  slots: number;
+  leaseMs: number;
+}
+
+/** A delivery this instance owns until its lease ends. */
+export interface ClaimedDelivery {
+  id: number;
+  subscriptionId: number;
+  messageId: string;
+  eventType: string;
+  body: string;
+  traceparent: string | null;
+  /** This attempt's number over the delivery's life. */
+  attempt: number;
+  /** This attempt's number in the current run of the retry schedule (manual retries start a new run). */
+  attemptInRun: number;
+  leaseToken: string;
+  url: string;
+  /** The current secret, then the previous one while the rotation's grace period lasts. */
+  secrets: string[];
+}
+
+export interface Completion {
+  status: DeliveryStatus;
+  /** With status pending: when to try again. */
+  retryInMs?: number;
+}
+
+/**
+ * Events of one entity travel on different topics (user_created, user_updated), consumed side by side,
+ * so a later event can reach the fan-out first. A delivery waits while an earlier version of its
+ * entity, committed to the event log, has not been fanned out yet, but no longer than this.
+ */
+export const ORDERING_WAIT_MS = 60_000;
+
+export const INTERRUPTED = 'interrupted: the instance sending it stopped before recording a result; retried after its lease expired';
+
+/**
+ * The delivery queue in Postgres. Claiming leases due deliveries to one instance: several instances
+ * never send the same attempt, a crashed instance's delivery is retried once its lease expires (with
+ * the same webhook-id), at most `endpointConcurrency` requests per subscription are in flight, and only
+ * the head of each (subscription, entity) line may be sent, so an entity's deliveries go out in event
+ * order (by entity version) while a retrying head holds back nothing but its own line.
+ */
+@Injectable()
+export class DeliveryQueue {
+  /** Claims and leases up to `slots` deliveries. Run inside a transaction (two statements, see below). */
+  async claim(em: EntityManager, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
+    // 1. Lock the subscriptions that can make progress. The row lock serialises claiming per
+    //    subscription across instances (SKIP LOCKED: others take other subscriptions meanwhile).
+    const subscriptions: { id: string }[] = await em.query(
+      `SELECT s.id FROM webhook_subscriptions s
+        WHERE s.enabled
+          AND EXISTS (
+            SELECT 1 FROM webhook_deliveries d
+             WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+               AND (d.lease_until IS NULL OR d.lease_until <= now())
+               AND NOT EXISTS (
+                 SELECT 1 FROM webhook_deliveries e
+                  WHERE e.subscription_id = d.subscription_id AND e.entity_type = d.entity_type AND e.entity_id = d.entity_id
+                    AND e.status = 'pending' AND (e.entity_version, e.id) < (d.entity_version, d.id))
+               AND (d.entity_version <= 1 OR NOT EXISTS (
+                 SELECT 1 FROM event_log l
+                  WHERE l.entity_type = d.entity_type AND l.entity_id = d.entity_id AND l.version < d.entity_version
+                    AND l.recorded_at > now() - $3 * interval '1 millisecond'
+                    AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.consumer = $4 AND i.message_id = l.event_id))))
+          AND (SELECT count(*) FROM webhook_deliveries f
+                WHERE f.subscription_id = s.id AND f.status = 'pending' AND f.lease_until > now()) < $1
+        ORDER BY s.id
+        LIMIT $2
+          FOR NO KEY UPDATE SKIP LOCKED`,
+      [limits.endpointConcurrency, limits.slots, ORDERING_WAIT_MS, FAN_OUT_CONSUMER],
+    );
+    if (subscriptions.length === 0) return [];
+
+    // 2. A new statement sees a new snapshot (READ COMMITTED), so it counts the leases of any claim
+    //    that held these locks before us. Lease the heads of line, oldest due first, within the limits.
+    const [rows] = await em.query(
+      `WITH inflight AS (
+         SELECT subscription_id, count(*)::int AS n FROM webhook_deliveries
+          WHERE subscription_id = ANY($1::bigint[]) AND status = 'pending' AND lease_until > now()
+          GROUP BY subscription_id
+       ), heads AS (
+         -- The head of each (subscription, entity) line: one pass over the line index.
+         SELECT DISTINCT ON (d.subscription_id, d.entity_type, d.entity_id)
+                d.id, d.subscription_id, d.entity_type, d.entity_id, d.entity_version, d.next_attempt_at,
+                d.lease_until, d.lease_token, d.leased_at
+           FROM webhook_deliveries d
+          WHERE d.subscription_id = ANY($1::bigint[]) AND d.status = 'pending'
+          ORDER BY d.subscription_id, d.entity_type, d.entity_id, d.entity_version, d.id
+       ), ready AS (
+         SELECT h.id, h.subscription_id, h.lease_token AS previous_token, h.leased_at AS previous_leased_at,
+                row_number() OVER (PARTITION BY h.subscription_id ORDER BY h.next_attempt_at, h.id) AS rank
+           FROM heads h
+          WHERE h.next_attempt_at <= now() AND (h.lease_until IS NULL OR h.lease_until <= now())
+            AND (h.entity_version <= 1 OR NOT EXISTS (
+              SELECT 1 FROM event_log l
+               WHERE l.entity_type = h.entity_type AND l.entity_id = h.entity_id AND l.version < h.entity_version
+                 AND l.recorded_at > now() - $5 * interval '1 millisecond'
+                 AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.consumer = $6 AND i.message_id = l.event_id)))
+       ), chosen AS (
+         SELECT r.* FROM ready r LEFT JOIN inflight i USING (subscription_id)
+          WHERE r.rank <= $2 - COALESCE(i.n, 0)
+          ORDER BY r.rank, r.id
+          LIMIT $3
+       )
+       UPDATE webhook_deliveries d
+          SET attempts = d.attempts + 1, lease_token = gen_random_uuid(), leased_at = now(),
+              lease_until = now() + $4 * interval '1 millisecond'
+         FROM chosen c JOIN webhook_subscriptions s ON s.id = c.subscription_id
+        WHERE d.id = c.id AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= now())
+       RETURNING d.id, d.subscription_id, d.message_id, d.event_type, d.body, d.traceparent, d.attempts,
+                 d.schedule_offset, d.lease_token, c.previous_token, c.previous_leased_at, s.url, s.secret,
+                 CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END AS previous_secret`,
+      [subscriptions.map((s) => s.id), limits.endpointConcurrency, limits.slots, limits.leaseMs, ORDERING_WAIT_MS, FAN_OUT_CONSUMER],
+    );
+
+    const claimed: ClaimedDelivery[] = [];
+    for (const r of rows) {
+      // A lease that ran out without a result: the attempt before this one was cut short.
+      if (r.previous_token) {
+        await em.query(
+          `INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, error)
+           VALUES ($1, $2, $3, $4) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+          [r.id, r.attempts - 1, r.previous_leased_at, INTERRUPTED],
+        );
+      }
+      claimed.push({
+        id: Number(r.id),
+        subscriptionId: Number(r.subscription_id),
+        messageId: r.message_id,
+        eventType: r.event_type,
+        body: r.body,
+        traceparent: r.traceparent,
+        attempt: r.attempts,
+        attemptInRun: r.attempts - r.schedule_offset,
+        leaseToken: r.lease_token,
+        url: r.url,
+        secrets: r.previous_secret ? [r.secret, r.previous_secret] : [r.secret],
+      });
+    }
+    return claimed;
+  }
+
+  /**
+   * Records the attempt and, while this instance still holds the lease, the delivery's new state.
+   * Returns false when the lease was lost (it expired and another instance took the delivery over)
+   * or the delivery is gone (its subscription was deleted meanwhile).
+   */
+  async complete(em: EntityManager, d: ClaimedDelivery, result: SendResult, next: Completion): Promise<boolean> {
+    // The row lock keeps the delivery from being deleted (with its subscription) until we commit.
+    const [row] = await em.query(`SELECT lease_token = $2 AS ours FROM webhook_deliveries WHERE id = $1 FOR UPDATE`, [d.id, d.leaseToken]);
+    if (!row) return false;
+    // A late result replaces the "interrupted" placeholder another instance may have written for it.
+    await em.query(
+      `INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (delivery_id, attempt) DO UPDATE
+         SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
+             error = EXCLUDED.error, response_body = EXCLUDED.response_body`,
+      [d.id, d.attempt, result.startedAt, result.durationMs, result.statusCode ?? null, result.error ?? null, result.responseBody ?? null],
+    );
+    if (row.ours !== true) return false;
+    await em.query(
+      `UPDATE webhook_deliveries
+          SET status = $2,
+              next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + $3 * interval '1 millisecond' END,
+              finished_at = CASE WHEN $2 <> 'pending' THEN now() END,
+              lease_token = NULL, lease_until = NULL, leased_at = NULL,
+              last_attempt_at = $4, last_status_code = $5
+        WHERE id = $1`,
+      [d.id, next.status, next.retryInMs ?? 0, result.startedAt, result.statusCode ?? null],
+    );
+    return true;
+  }
+}

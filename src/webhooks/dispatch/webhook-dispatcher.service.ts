@@ -1,0 +1,188 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { appConfig, AppConfig } from '../../config/app.config';
+import { UnitOfWork } from '../../messaging/unit-of-work';
+import { SubscriptionDisabler } from '../subscriptions/subscription-disabler.service';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { ClaimedDelivery, Completion, DeliveryQueue } from './delivery-queue';
+import { decide, Decision, RetryPolicy } from './retry-policy';
+import { SendResult, WebhookSender } from './webhook-sender';
+
+const MAX_BACKOFF_MS = 5_000;
+// Retries due sooner than this get a timer; later ones are found by the poll.
+const TIMER_HORIZON_MS = 60_000;
+
+/**
+ * The background loop that sends webhooks: claims due deliveries from Postgres (leases, so instances
+ * never send the same attempt twice), sends each, and records the attempt and what follows (success,
+ * a retry at its scheduled time, failure, disabling the subscription). Woken by new deliveries and
+ * finished attempts, with a poll as fallback; on shutdown it stops claiming and lets requests in
+ * flight finish and be recorded.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private readonly policy: RetryPolicy;
+  private readonly settings: AppConfig['webhooks'];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private running = false;
+  private loop?: Promise<void>;
+  private woken = false;
+  private wakeUp?: () => void;
+  private rounds = 0;
+  private delivered = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly queue: DeliveryQueue,
+    private readonly sender: WebhookSender,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly disabler: SubscriptionDisabler,
+    @Inject(appConfig.KEY) config: AppConfig,
+  ) {
+    this.settings = config.webhooks;
+    this.policy = config.webhooks.retry;
+  }
+
+  /** New deliveries are waiting (or a line moved): claim now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Claim rounds run so far: lets a test wait for the dispatcher to have looked again. */
+  get claimRounds(): number {
+    return this.rounds;
+  }
+
+  /** Deliveries that succeeded on this instance. */
+  get deliveredCount(): number {
+    return this.delivered;
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Runs before the database pool closes: no new claims, and every request in flight is recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await Promise.all(this.inFlight);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      const slots = this.settings.dispatchConcurrency - this.inFlight.size;
+      if (slots > 0) {
+        let claimed: ClaimedDelivery[];
+        try {
+          claimed = await this.dataSource.transaction('READ COMMITTED', (em) =>
+            this.queue.claim(em, { endpointConcurrency: this.settings.endpointConcurrency, slots, leaseMs: this.settings.leaseMs }),
+          );
+          if (failures > 0) this.logger.log(`webhook dispatcher recovered after ${failures} failed claim(s)`);
+          failures = 0;
+        } catch (err) {
+          failures += 1;
+          if (failures === 1 || failures % 20 === 0) this.logger.warn(`webhook dispatcher cannot claim deliveries (attempt ${failures}): ${(err as Error).message}`);
+          await this.idle(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)));
+          continue;
+        }
+        for (const delivery of claimed) this.start(delivery);
+      }
+      this.rounds += 1;
+      // A finished request, a new delivery or the poll interval, whichever comes first.
+      await this.idle(this.settings.pollIntervalMs);
+    }
+  }
+
+  private start(delivery: ClaimedDelivery): void {
+    const done: Promise<void> = this.deliver(delivery).finally(() => {
+      this.inFlight.delete(done);
+      // A slot is free and the entity's next delivery may now be at the head of its line.
+      this.wake();
+    });
+    this.inFlight.add(done);
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    const result = await this.sender.send({ url: d.url, messageId: d.messageId, body: d.body, secrets: d.secrets, traceparent: d.traceparent });
+    const decision = decide(this.policy, d.attemptInRun, result);
+    const next = completionOf(decision);
+    try {
+      await this.uow.run(async (tx) => {
+        // False when the lease ran out and another instance took over: its outcome will count.
+        if (!(await this.queue.complete(tx.em, d, result, next))) return;
+        if (decision.kind === 'succeeded') {
+          await this.subscriptions.recordSuccess(tx.em, d.subscriptionId);
+        } else if (decision.kind === 'gone') {
+          await this.disabler.disable(tx, d.subscriptionId, 'the endpoint answered 410 Gone');
+        } else if (await this.subscriptions.recordFailure(tx.em, d.subscriptionId, this.settings.disableAfterMs)) {
+          await this.disabler.disable(tx, d.subscriptionId, `no successful delivery for ${this.settings.disableAfterMs / 3_600_000} hours`);
+        }
+      });
+    } catch (err) {
+      // Nothing is lost: the lease expires and the delivery is tried again, with the same webhook-id.
+      this.logger.error(`webhook delivery ${d.id}: attempt ${d.attempt} could not be recorded: ${(err as Error).message}`);
+      return;
+    }
+    this.log(d, result, decision);
+    if (decision.kind === 'succeeded') this.delivered += 1;
+    if (next.retryInMs !== undefined) this.wakeIn(next.retryInMs);
+  }
+
+  private log(d: ClaimedDelivery, result: SendResult, decision: Decision): void {
+    // Never the URL (it may carry a token) nor anything signed.
+    const outcome = result.statusCode !== undefined ? `HTTP ${result.statusCode}` : result.error;
+    const what = `webhook delivery ${d.id} (${d.eventType}) to webhook ${d.subscriptionId}, attempt ${d.attempt}: ${outcome}`;
+    if (decision.kind === 'succeeded') this.logger.debug(what);
+    else if (decision.kind === 'retry') this.logger.debug(`${what}; retrying in ${decision.delayMs} ms`);
+    else this.logger.warn(`${what}; ${decision.kind === 'gone' ? 'endpoint is gone' : 'retries exhausted'}`);
+  }
+
+  private wakeIn(ms: number): void {
+    if (ms > TIMER_HORIZON_MS || !this.running) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.wake();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Waits for a wake-up or `ms`, whichever comes first. */
+  private idle(ms: number): Promise<void> {
+    if (this.woken || !this.running) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+}
+
+function completionOf(decision: Decision): Completion {
+  switch (decision.kind) {
+    case 'succeeded':
+      return { status: 'succeeded' };
+    case 'retry':
+      return { status: 'pending', retryInMs: decision.delayMs };
+    default:
+      return { status: 'failed' };
+  }
+}

@@ -1,0 +1,69 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
+import { EventType, Topics } from '../events';
+import { EventConsumer } from '../messaging/consumer/event-consumer.service';
+import { FAN_OUT_CONSUMER, FanOutService } from './deliveries/fan-out.service';
+import { WebhookDispatcher } from './dispatch/webhook-dispatcher.service';
+
+/**
+ * Every domain topic, fanned out to webhook subscriptions. Nest runs this handler and the other
+ * modules' handlers of the same topic side by side; each has its own inbox entry.
+ * A unit test fails when a catalogue event type has no handler here.
+ */
+@Controller()
+export class WebhooksEventsController {
+  constructor(
+    private readonly consumer: EventConsumer,
+    private readonly fanOut: FanOutService,
+    private readonly dispatcher: WebhookDispatcher,
+  ) {}
+
+  @EventPattern(Topics.UserCreated)
+  userCreated(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('user_created', ctx);
+  }
+
+  @EventPattern(Topics.UserUpdated)
+  userUpdated(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('user_updated', ctx);
+  }
+
+  @EventPattern(Topics.UserDeleted)
+  userDeleted(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('user_deleted', ctx);
+  }
+
+  @EventPattern(Topics.OrderPlaced)
+  orderPlaced(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('order_placed', ctx);
+  }
+
+  @EventPattern(Topics.OrderUpdated)
+  orderUpdated(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('order_updated', ctx);
+  }
+
+  @EventPattern(Topics.OrderCancelled)
+  orderCancelled(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('order_cancelled', ctx);
+  }
+
+  @EventPattern(Topics.AnomalyDetected)
+  anomalyDetected(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('anomaly_detected', ctx);
+  }
+
+  @EventPattern(Topics.WebhookDisabled)
+  webhookDisabled(@Ctx() ctx: KafkaContext): Promise<void> {
+    return this.handle('webhook.disabled', ctx);
+  }
+
+  private async handle(type: EventType, ctx: KafkaContext): Promise<void> {
+    let created = 0;
+    await this.consumer.handle<{ id?: unknown }>(FAN_OUT_CONSUMER, type, ctx, async (event, em) => {
+      created = await this.fanOut.fanOut(em, event);
+    });
+    // After the commit: the new deliveries are visible to the dispatcher's claim.
+    if (created > 0) this.dispatcher.wake();
+  }
+}

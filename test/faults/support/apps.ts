@@ -1,0 +1,34 @@
+import { AppProcess } from '../../support/app-process';
+
+/**
+ * Settings of an app instance under test: its consumer group (one per scenario, moved to the end of the
+ * topics first), a short shutdown deadline, and analytics rules that stay quiet under a burst of orders
+ * in one minute, so a fault test publishes no anomalies to the shared broker.
+ */
+export function appEnv(groupId: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    KAFKA_GROUP_ID: groupId,
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_TIMEOUT_MS: '15000',
+    ANALYTICS_ORDERS_PER_WINDOW_CEILING: '0',
+    ANALYTICS_ORDERS_SPIKE_MIN_ORDERS: '100000000',
+    ...extra,
+  };
+}
+
+/** Starts instances side by side (same database and group, each its own port) and waits until all are ready. */
+export function startInstances(count: number, env: Record<string, string>): Promise<AppProcess[]> {
+  return Promise.all(Array.from({ length: count }, () => AppProcess.start(env)));
+}
+
+/** SIGTERM to every instance still running; waits for them to exit. */
+export async function stopInstances(apps: (AppProcess | undefined)[]): Promise<void> {
+  await Promise.all(apps.map((app) => app?.stop('SIGTERM')));
+}
+
+/** The last lines an instance wrote to stderr and its warnings, for a failure message. */
+export function lastWords(app: AppProcess | undefined, lines = 15): string {
+  if (!app) return '';
+  const out = `${app.stdout}\n${app.stderr}`.trim().split('\n');
+  return out.slice(-lines).join('\n');
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { CompressionTypes, Partitioners, Producer } from 'kafkajs';
+import { Topics } from '../../../src/events';
+import { aQuietMinute, anOrderAt } from '../../support/analytics';
+import { waitFor } from '../../support/wait-for';
+import { kafkaOf } from './kafka-ledger';
+
+/** One acknowledged write: the entity and the version its answer reported (one event each). */
+export interface AcknowledgedWrite {
+  entityId: number;
+  version: number;
+}
+
+export interface UserWriteLoadOptions {
+  /** Base URLs of the instances to write to, asked before every request (an instance may be gone). */
+  targets: () => string[];
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** Upper bound on the request rate, so the load lasts through the fault instead of finishing before it. */
+  ratePerSecond?: number;
+  /** The load stops by itself after this many requests. */
+  maxRequests: number;
+  /** PATCHes per created user: each user's events are created (v1), then updated (v2, v3, …). */
+  updatesPerUser?: number;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * HTTP write load on the users API: creates users and renames each a few times, from several concurrent
+ * writers, round-robin over the instances. Records every acknowledged write (2xx) and every name it
+ * tried, so writes that failed at the client but committed in the database can be found afterwards.
+ */
+export class UserWriteLoad {
+  readonly acknowledged: AcknowledgedWrite[] = [];
+  /** Names of every user it tried to create, answered or not. */
+  readonly triedNames: string[] = [];
+  /** Requests not acknowledged, by cause (`HTTP 500`, `ECONNREFUSED`, `timeout`, …). */
+  readonly refusedBy = new Map<string, number>();
+  requests = 0;
+  private stopped = false;
+  private workers: Promise<void>[] = [];
+  private nextSlotAt = 0;
+  /** Every user name this load writes starts with it. */
+  readonly namePrefix = `fault-${randomUUID().slice(0, 8)}`;
+  private created = 0;
+
+  constructor(private readonly options: UserWriteLoadOptions) {}
+
+  get refused(): number {
+    return [...this.refusedBy.values()].reduce((a, b) => a + b, 0);
+  }
+
+  start(): this {
+    this.workers = Array.from({ length: this.options.concurrency ?? 8 }, () => this.worker());
+    return this;
+  }
+
+  /** Stops issuing requests and waits for those in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.workers);
+  }
+
+  /** Resolves once the load has stopped by itself (maxRequests reached). */
+  finished(): Promise<void> {
+    return Promise.all(this.workers).then(() => undefined);
+  }
+
+  /** Waits until `count` more writes than `since` have been acknowledged. */
+  async acknowledgedMore(count: number, since = this.acknowledged.length, timeoutMs = 60_000): Promise<void> {
+    await waitFor(`${count} more acknowledged writes (have ${this.acknowledged.length - since})`, () => this.acknowledged.length - since >= count || this.done(), {
+      timeoutMs,
+    });
+    if (this.acknowledged.length - since < count) throw new Error(`the load ended after ${this.requests} requests, before ${count} more writes were acknowledged`);
+  }
+
+  refusedSummary(): string {
+    return [...this.refusedBy].map(([cause, n]) => `${cause}×${n}`).join(',') || '0';
+  }
+
+  private done(): boolean {
+    return this.stopped || this.requests >= this.options.maxRequests;
+  }
+
+  private async worker(): Promise<void> {
+    const updates = this.options.updatesPerUser ?? 2;
+    while (!this.done()) {
+      const name = `${this.namePrefix}-${(this.created += 1)}`;
+      this.triedNames.push(name);
+      const user = await this.send('POST', '/users', { name });
+      if (!user) continue;
+      for (let n = 1; n <= updates && !this.done(); n += 1) {
+        await this.send('PATCH', `/users/${user.id}`, { name: `${name}~${n}` });
+      }
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown): Promise<{ id: number; version: number } | undefined> {
+    await this.pace();
+    const targets = this.options.targets();
+    if (targets.length === 0) throw new Error('no instance to send the load to');
+    const url = targets[this.requests % targets.length] + path;
+    this.requests += 1;
+    try {
+      const res = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
+      });
+      if (res.status >= 200 && res.status < 300) {
+        const entity = (await res.json()) as { id: number; version: number };
+        this.acknowledged.push({ entityId: entity.id, version: entity.version });
+        return entity;
+      }
+      this.refuse(`HTTP ${res.status}`);
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      this.refuse(e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? e.name));
+    }
+    return undefined;
+  }
+
+  private refuse(cause: string): void {
+    this.refusedBy.set(cause, (this.refusedBy.get(cause) ?? 0) + 1);
+  }
+
+  /** Spaces requests out to ratePerSecond (pacing the generator, not waiting for the system under test). */
+  private async pace(): Promise<void> {
+    const rate = this.options.ratePerSecond;
+    if (!rate) return;
+    const now = Date.now();
+    const at = Math.max(now, this.nextSlotAt);
+    this.nextSlotAt = at + 1000 / rate;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  }
+}
+
+/**
+ * An outside producer (plain JSON, no headers, like the origin document's) writing order_placed events
+ * for one quiet minute of the 2080s, so the analytics window of that minute counts exactly these orders.
+ * Idempotent, so its own retries never write a record twice; the tally checks the topic anyway.
+ */
+export class OutsideOrders {
+  /** Ids of the orders the broker acknowledged. */
+  readonly sent: number[] = [];
+  readonly minute = aQuietMinute();
+  readonly product = `fault-${randomUUID().slice(0, 8)}`;
+
+  private constructor(private readonly producer: Producer) {}
+
+  static async connect(brokers: string): Promise<OutsideOrders> {
+    const producer = kafkaOf(brokers, 'nestream-faults-outside').producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    return new OutsideOrders(producer);
+  }
+
+  /** Sends `count` orders, `batch` per request; keyed by id, so they spread over the partitions. */
+  async send(count: number, batch = 50): Promise<void> {
+    for (let done = 0; done < count; done += batch) {
+      const orders = Array.from({ length: Math.min(batch, count - done) }, () => anOrderAt(this.minute, { product: this.product, amount: 10 }));
+      await this.producer.send({
+        topic: Topics.OrderPlaced,
+        compression: CompressionTypes.None,
+        messages: orders.map((o) => ({ key: String(o.id), value: JSON.stringify(o) })),
+      });
+      this.sent.push(...orders.map((o) => o.id));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,20 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SUMMARY_FILE = join(__dirname, '../../../test-artifacts/faults-summary.txt');
+
+/**
+ * Prints a scenario's one summary line — `fault N name: accepted=… stored=… published=… consumed=…
+ * webhooks=… lost=… duplicated=…`, then scenario-specific counts — and appends it to
+ * test-artifacts/faults-summary.txt, which the runner prints again at the end.
+ */
+export function report(scenario: string, counts: Record<string, number | string>): string {
+  const main = ['accepted', 'stored', 'published', 'consumed', 'webhooks', 'lost', 'duplicated'];
+  const field = (k: string) => `${k}=${counts[k] ?? '-'}`;
+  const extra = Object.keys(counts).filter((k) => !main.includes(k));
+  const line = `fault ${scenario}: ${main.map(field).join(' ')}${extra.length ? ` | ${extra.map(field).join(' ')}` : ''}`;
+  process.stdout.write(`\n${line}\n`);
+  mkdirSync(join(SUMMARY_FILE, '..'), { recursive: true });
+  appendFileSync(SUMMARY_FILE, `${line}\n`);
+  return line;
+}

@@ -1,0 +1,205 @@
+import { Client } from 'pg';
+import { Topics } from '../../../src/events';
+import type { ReadRecord } from '../../support/kafka';
+import { waitFor } from '../../support/wait-for';
+import type { OutsideOrders, UserWriteLoad } from './load';
+
+/** The consumers of user_created / user_updated: an event is consumed once each has it in its inbox. */
+export const USER_EVENT_CONSUMERS = ['persistence.ingest', 'live.feed', 'webhooks.fanout'] as const;
+export const USER_TOPICS = [Topics.UserCreated, Topics.UserUpdated];
+
+/** A short-lived connection to the faults' database (never held across a fault). */
+export async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: process.env.DATABASE_URL });
+  await db.connect();
+  try {
+    return await work(db);
+  } finally {
+    await db.end();
+  }
+}
+
+interface StoredEvent {
+  eventId: string;
+  entityId: number;
+  version: number;
+  pending: boolean;
+  consumedBy: number;
+}
+
+async function storedEvents(db: Client, load: UserWriteLoad): Promise<StoredEvent[]> {
+  const acknowledgedIds = [...new Set(load.acknowledged.map((w) => String(w.entityId)))];
+  const rows = await db.query(
+    `WITH ours AS (
+       SELECT id::text AS id FROM users WHERE name LIKE $1 || '%'
+       UNION SELECT unnest($2::text[])
+     )
+     SELECT e.event_id, e.entity_id, e.version,
+            EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.event_id) AS pending,
+            (SELECT count(*)::int FROM inbox i WHERE i.message_id = e.event_id AND i.consumer = ANY($3)) AS consumed_by
+       FROM event_log e JOIN ours ON ours.id = e.entity_id
+      WHERE e.entity_type = 'user' AND e.origin = 'nestream'`,
+    [`${load.namePrefix}-`, acknowledgedIds, USER_EVENT_CONSUMERS],
+  );
+  return rows.rows.map((r) => ({
+    eventId: r.event_id,
+    entityId: Number(r.entity_id),
+    version: r.version,
+    pending: r.pending,
+    consumedBy: r.consumed_by,
+  }));
+}
+
+/**
+ * Waits (up to a deadline, without failing) until every event the load stored has left the outbox and
+ * been consumed by every consumer; the tally that follows reports whatever is still missing.
+ */
+export async function settleUserWrites(load: UserWriteLoad, timeoutMs = 120_000): Promise<boolean> {
+  try {
+    await waitFor(
+      'every stored event to be published and consumed',
+      () =>
+        withDb(async (db) => {
+          const events = await storedEvents(db, load);
+          return events.every((e) => !e.pending && e.consumedBy === USER_EVENT_CONSUMERS.length);
+        }),
+      { timeoutMs, intervalMs: 500 },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface WriteTally {
+  /** Writes the API acknowledged (2xx); each commits exactly one event. */
+  accepted: number;
+  /** Events in the event log for the load's users: the acknowledged ones, plus writes that committed but whose answer never arrived. */
+  stored: number;
+  unacknowledgedStored: number;
+  /** Stored events found on Kafka (distinct ce_id). */
+  published: number;
+  /** Kafka records of stored events: published plus any republished copies. */
+  records: number;
+  duplicateRecords: number;
+  /** Stored events that every consumer of their topic has processed (inbox row, committed with the effect). */
+  consumed: number;
+  /** Events that fell out somewhere: acknowledged but not stored, stored but not published, published but not consumed. */
+  lost: number;
+  /** Entities whose events are out of version order on Kafka or in the consumers' live feed. */
+  outOfOrder: number;
+}
+
+export async function tallyUserWrites(load: UserWriteLoad, records: ReadRecord[]): Promise<WriteTally> {
+  return withDb(async (db) => {
+    const events = await storedEvents(db, load);
+    const stored = new Map(events.map((e) => [`${e.entityId}:${e.version}`, e]));
+    const acknowledged = new Set(load.acknowledged.map((w) => `${w.entityId}:${w.version}`));
+    const notStored = [...acknowledged].filter((k) => !stored.has(k)).length;
+
+    const ids = new Set(events.map((e) => e.eventId));
+    const ours = records.filter((r) => ids.has(r.headers.ce_id));
+    const copies = new Map<string, number>();
+    for (const r of ours) copies.set(r.headers.ce_id, (copies.get(r.headers.ce_id) ?? 0) + 1);
+    const unpublished = events.filter((e) => !copies.has(e.eventId)).length;
+    const unconsumed = events.filter((e) => copies.has(e.eventId) && e.consumedBy < USER_EVENT_CONSUMERS.length).length;
+
+    // Order per entity: on Kafka (first copy of each event, in offset order) and in the live feed (commit order).
+    const outOfOrder = new Set<string>();
+    const lastOnKafka = new Map<string, number>();
+    const seen = new Set<string>();
+    for (const r of ours) {
+      if (seen.has(r.headers.ce_id)) continue;
+      seen.add(r.headers.ce_id);
+      const v = Number(r.headers.ce_entityversion);
+      if (v <= (lastOnKafka.get(r.key!) ?? 0)) outOfOrder.add(r.key!);
+      lastOnKafka.set(r.key!, v);
+    }
+    const feed = await db.query(`SELECT key, (payload->>'version')::int AS version FROM live_events WHERE event_id = ANY($1) ORDER BY id`, [[...ids]]);
+    const lastInFeed = new Map<string, number>();
+    for (const row of feed.rows) {
+      if (row.version <= (lastInFeed.get(row.key) ?? 0)) outOfOrder.add(row.key);
+      lastInFeed.set(row.key, row.version);
+    }
+
+    return {
+      accepted: acknowledged.size,
+      stored: events.length,
+      unacknowledgedStored: events.filter((e) => !acknowledged.has(`${e.entityId}:${e.version}`)).length,
+      published: copies.size,
+      records: ours.length,
+      duplicateRecords: ours.length - copies.size,
+      consumed: events.filter((e) => e.consumedBy === USER_EVENT_CONSUMERS.length).length,
+      lost: notStored + unpublished + unconsumed,
+      outOfOrder: outOfOrder.size,
+    };
+  });
+}
+
+export interface OutsideTally {
+  /** Orders the outside producer's broker acknowledged. */
+  sent: number;
+  /** Of those, found on the topic when read back. */
+  onTopic: number;
+  /** Ingest effect: order rows stored. */
+  ingested: number;
+  /** Analytics effect: orders placed counted in the quiet minute's window. */
+  counted: number;
+  lost: number;
+  /** Effects applied more than once: an order's version above its number of records (the ingest upsert bumps it on every application), or the window counting more orders than were sent. */
+  duplicatedEffects: number;
+}
+
+/** Waits (without failing) until the ingest and analytics effects of every outside order are in. */
+export async function settleOutsideOrders(orders: OutsideOrders, timeoutMs = 120_000): Promise<boolean> {
+  try {
+    await waitFor(
+      'the outside orders to be ingested and counted',
+      () =>
+        withDb(async (db) => {
+          const t = await outsideEffects(db, orders);
+          return t.ingested >= orders.sent.length && t.counted >= orders.sent.length;
+        }),
+      { timeoutMs, intervalMs: 500 },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function outsideEffects(db: Client, orders: OutsideOrders) {
+  const rows = await db.query(`SELECT id, version FROM orders WHERE id = ANY($1::bigint[])`, [orders.sent]);
+  const window = await db.query(`SELECT placed FROM analytics_minute_windows WHERE window_start = $1`, [orders.minute]);
+  return {
+    versions: new Map<number, number>(rows.rows.map((r) => [Number(r.id), r.version])),
+    ingested: rows.rowCount ?? 0,
+    counted: window.rows[0]?.placed ?? 0,
+  };
+}
+
+export async function tallyOutsideOrders(orders: OutsideOrders, records: ReadRecord[]): Promise<OutsideTally> {
+  return withDb(async (db) => {
+    const sent = new Set(orders.sent);
+    const copies = new Map<number, number>();
+    for (const r of records) {
+      if (r.topic !== Topics.OrderPlaced || r.headers.ce_id || !r.value) continue;
+      const id = Number((JSON.parse(r.value) as { id: unknown }).id);
+      if (sent.has(id)) copies.set(id, (copies.get(id) ?? 0) + 1);
+    }
+    const effects = await outsideEffects(db, orders);
+    let duplicatedEffects = Math.max(0, effects.counted - copies.size);
+    for (const [id, version] of effects.versions) duplicatedEffects += Math.max(0, version - (copies.get(id) ?? 0));
+    const notOnTopic = sent.size - copies.size;
+    const notIngested = [...copies.keys()].filter((id) => !effects.versions.has(id)).length;
+    const notCounted = Math.max(0, copies.size - effects.counted);
+    return {
+      sent: sent.size,
+      onTopic: copies.size,
+      ingested: effects.ingested,
+      counted: effects.counted,
+      lost: notOnTopic + Math.max(notIngested, notCounted),
+      duplicatedEffects,
+    };
+  });
+}

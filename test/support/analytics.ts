@@ -1,0 +1,48 @@
+import { randomInt } from 'node:crypto';
+import { anOutsideId, unique } from './factories';
+
+const MINUTE = 60_000;
+
+/**
+ * A one-minute window no other test run uses: a random minute in the 2080s, so windows computed from
+ * the events' own time hold only the events this test wrote, even with old runs' events still on the topics.
+ */
+export function aQuietMinute(): Date {
+  const start = Date.UTC(2080, 0, 1);
+  return new Date(start + randomInt(0, 5_000_000) * MINUTE);
+}
+
+export function plusMinutes(t: Date, minutes: number, seconds = 0): Date {
+  return new Date(t.getTime() + minutes * MINUTE + seconds * 1000);
+}
+
+/** An order event as an outside producer writes it, stamped with the time it happened. */
+export function anOrderAt(at: Date, overrides: Partial<{ id: number; userId: number | null; product: string; amount: number; status: string }> = {}) {
+  return {
+    id: anOutsideId(),
+    userId: null,
+    product: unique('lamp'),
+    amount: 10,
+    quantity: 1,
+    status: 'placed',
+    version: 1,
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * Sets environment variables for the app this test file starts; the returned function puts the old
+ * values back, so later test files in the same worker do not inherit them.
+ */
+export function overrideEnv(vars: Record<string, string>): () => void {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
