@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 export const ROOT = join(__dirname, '..');
 export const RESULTS_DIR = join(ROOT, 'bench-results');
@@ -13,6 +13,8 @@ export interface BenchSettings {
   warmupMs: number;
   /** Length of each measured phase. */
   measureMs: number;
+  /** Smoke runs: each write-path run sends this many requests (at least 2 per connection) instead of running measureMs. */
+  requestsPerRun?: number;
   /** POST /orders concurrencies (autocannon connections). */
   concurrencies: number[];
   /** Offered write rates (requests per second) of the event-latency phase. */
@@ -53,7 +55,7 @@ export const TARGETS = {
   writeRssMb: 300,
 } as const;
 
-const FULL = {
+const FULL: Omit<BenchSettings, 'mode' | 'kafka' | 'build' | 'cpuProf' | 'phases' | 'databaseUrl' | 'rawDatabaseUrl' | 'poolSize' | 'outDir'> = {
   warmupMs: 3_000,
   measureMs: 10_000,
   concurrencies: [1, 16, 64],
@@ -61,23 +63,25 @@ const FULL = {
   ingestEvents: 100_000,
   fanoutSubscriptions: 10,
   fanoutEvents: 10_000,
-  ingestDeadlineMs: 240_000,
+  ingestDeadlineMs: 150_000,
   fanoutDeadlineMs: 60_000,
   drainTimeoutMs: 60_000,
   users: 100,
 };
 
 const SMOKE: typeof FULL = {
-  warmupMs: 300,
+  warmupMs: 0,
   measureMs: 1_000,
+  requestsPerRun: 50,
   concurrencies: [1, 16, 64],
   rates: [50, 100],
   ingestEvents: 200,
   fanoutSubscriptions: 10,
   fanoutEvents: 10,
-  ingestDeadlineMs: 30_000,
-  fanoutDeadlineMs: 20_000,
-  drainTimeoutMs: 20_000,
+  // Generous: a smoke run checks the harness, and only waits this long when something is broken.
+  ingestDeadlineMs: 60_000,
+  fanoutDeadlineMs: 60_000,
+  drainTimeoutMs: 10_000,
   users: 10,
 };
 
@@ -85,20 +89,22 @@ export const USAGE = `npm run bench -- [options]
 
   --smoke                 tiny durations and counts (seconds, not minutes): checks the harness works
   --phases LIST           comma-separated subset of ${PHASES.join(',')} (default: all)
-  --kafka dedicated|LIST  dedicated (default for a full run): a broker of its own, started from
-                          infra/kafka/lib on free ports with a fresh data folder, so 100,000 records
-                          never land on the shared broker's topics; or host:port[,host:port] of a
-                          running broker (default for --smoke: KAFKA_BROKERS or 127.0.0.1:9092)
+  --kafka dedicated|LIST  dedicated (default): a broker of its own, started from infra/kafka/lib on
+                          free ports with a fresh data folder, so the benchmark's records never land
+                          on a shared broker (where every consumer group would have to read them) and
+                          other runs' records never land in the measurement; or host:port[,host:port]
+                          of a running broker
   --no-build              run the existing dist/ instead of running "npm run build" first
                           (--smoke never builds unless dist/main.js is missing)
   --cpu-prof              write a V8 CPU profile of the app to bench-results/profiles/
   --warmup-ms N, --measure-ms N, --ingest-events N, --fanout-events N, --concurrency 1,16,64,
   --rates 500,1000        override the mode's values
+  --out DIR               results folder, inside the repository (default bench-results)
   --database-url URL      the app's database, dropped and recreated (default .../nestream_bench)
   --raw-database-url URL  the baselines' database, dropped and recreated (default .../nestream_bench_raw)
 `;
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchSettings {
+export function parseArgs(argv: string[]): BenchSettings {
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -138,11 +144,15 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const unknown = phases.filter((p) => !PHASES.includes(p));
   if (unknown.length > 0) throw new Error(`--phases: unknown phase ${unknown.join(', ')} (known: ${PHASES.join(', ')})`);
   const suffix = smoke ? '_smoke' : '';
+  const outDir = text('out') ? resolve(ROOT, text('out')!) : RESULTS_DIR;
+  // The app is run from a copy under the results folder, which must resolve the repository's node_modules.
+  if (relative(ROOT, outDir).startsWith('..')) throw new Error(`--out must be a folder inside ${ROOT}`);
 
   return {
     mode: smoke ? 'smoke' : 'full',
     warmupMs: int('warmup-ms', base.warmupMs),
     measureMs: int('measure-ms', base.measureMs),
+    requestsPerRun: flags.has('measure-ms') ? undefined : base.requestsPerRun,
     concurrencies: list('concurrency', base.concurrencies),
     rates: list('rates', base.rates),
     ingestEvents: int('ingest-events', base.ingestEvents),
@@ -152,16 +162,16 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     fanoutDeadlineMs: base.fanoutDeadlineMs,
     drainTimeoutMs: base.drainTimeoutMs,
     users: base.users,
-    kafka: text('kafka') ?? (smoke ? (env.KAFKA_BROKERS ?? '127.0.0.1:9092') : 'dedicated'),
+    kafka: text('kafka') ?? 'dedicated',
     build: smoke ? false : !flags.has('no-build'),
     cpuProf: flags.has('cpu-prof'),
     phases: PHASES.filter((p) => phases.includes(p)),
     databaseUrl: text('database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}`,
     rawDatabaseUrl: text('raw-database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}_raw`,
     poolSize: 10,
-    outDir: RESULTS_DIR,
+    outDir,
   };
 }
 
-const VALUED = new Set(['phases', 'kafka', 'warmup-ms', 'measure-ms', 'ingest-events', 'fanout-events', 'concurrency', 'rates', 'database-url', 'raw-database-url']);
+const VALUED = new Set(['out', 'phases', 'kafka', 'warmup-ms', 'measure-ms', 'ingest-events', 'fanout-events', 'concurrency', 'rates', 'database-url', 'raw-database-url']);
 const SWITCHES = new Set(['smoke', 'no-build', 'cpu-prof', 'help']);

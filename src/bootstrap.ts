@@ -1,4 +1,4 @@
-import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import type { Consumer } from 'kafkajs';
@@ -19,10 +19,12 @@ import { requiredTopics } from './messaging/topics';
 
 /**
  * The hybrid app, wired in one place: HTTP with its pipes and filters, plus the Kafka transport
- * that runs every `@EventPattern` handler. Used by `main.ts` and by the e2e tests.
+ * that runs every `@EventPattern` handler. Used by `main.ts` and by the e2e tests; tests may add
+ * modules of their own beside AppModule (the fault tests add a handler that always throws).
  */
-export async function createApp(): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+export async function createApp(extraModules: Type[] = []): Promise<NestExpressApplication> {
+  const root = extraModules.length > 0 ? { module: AppModule, imports: extraModules } : AppModule;
+  const app = await NestFactory.create<NestExpressApplication>(root, {
     bodyParser: false,
     bufferLogs: true,
     // Inbound webhook signatures cover the exact bytes received (req.rawBody), not re-serialised JSON.

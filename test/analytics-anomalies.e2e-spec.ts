@@ -1,5 +1,5 @@
 import { Topics, validateEventPayload } from '../src/events';
-import { aQuietMinute, anOrderAt, overrideEnv, plusMinutes } from './support/analytics';
+import { aQuietMinute, anOrderAt, overrideEnv, plusMinutes, untilConsuming } from './support/analytics';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOrder, anOutsideId, unique } from './support/factories';
 import { KafkaProbe, OutsideProducer } from './support/kafka';
@@ -37,6 +37,7 @@ describe('Anomaly rules: detected, listed and published as anomaly_detected', ()
     probe = await KafkaProbe.start([Topics.AnomalyDetected]);
     e2e = await startE2eApp();
     outside = await OutsideProducer.connect();
+    await untilConsuming(e2e.db, outside);
   });
   afterAll(async () => {
     await outside?.close();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Topics } from '../src/events';
-import { aQuietMinute, anOrderAt, plusMinutes } from './support/analytics';
+import { aQuietMinute, anOrderAt, plusMinutes, untilConsuming } from './support/analytics';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOrder, anOutsideId, unique } from './support/factories';
 import { endOffsets, rewindGroup } from './support/consumer-group';
@@ -14,6 +14,7 @@ describe('Stream analytics: windowed aggregates of order events', () => {
   beforeAll(async () => {
     e2e = await startE2eApp();
     outside = await OutsideProducer.connect();
+    await untilConsuming(e2e.db, outside);
   });
   afterAll(async () => {
     await outside?.close();

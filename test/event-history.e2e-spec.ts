@@ -307,12 +307,15 @@ describe('Event log: history, time travel, optimistic concurrency and versioned 
     it('reads stored version 1 events as version 2 in history and time travel', async () => {
       const id = anOutsideId();
       const occurredAt = new Date();
-      // As an outside producer's events were logged before user_created had a version 2.
-      await e2e.db.query(
-        `INSERT INTO event_log (event_id, type, entity_type, entity_id, version, payload, metadata, origin, occurred_at, schema_version)
-         VALUES ($1, 'user_created', 'user', $2, 1, $3, '{}', 'ingested', $4, 1)`,
-        [randomUUID(), String(id), JSON.stringify({ id, name: 'Stored v1' }), occurredAt],
-      );
+      // As the ingest stored an outside producer's user before user_created had a version 2: row and log entry in one transaction.
+      await e2e.db.transaction(async (em) => {
+        await em.query(`INSERT INTO users (id, name, email, version) VALUES ($1, 'Stored v1', NULL, 1)`, [id]);
+        await em.query(
+          `INSERT INTO event_log (event_id, type, entity_type, entity_id, version, payload, metadata, origin, occurred_at, schema_version)
+           VALUES ($1, 'user_created', 'user', $2, 1, $3, '{}', 'ingested', $4, 1)`,
+          [randomUUID(), String(id), JSON.stringify({ id, name: 'Stored v1' }), occurredAt],
+        );
+      });
 
       const [item] = await history(`/users/${id}/history`);
       const asOfThen = (await e2e.http.get(`/users/${id}?at=${encodeURIComponent(occurredAt.toISOString())}`).expect(200)).body;
@@ -323,6 +326,7 @@ describe('Event log: history, time travel, optimistic concurrency and versioned 
         dataschema: 'urn:nestream:schema:user_created:2',
       });
       expect(asOfThen).toMatchObject({ id, name: 'Stored v1', email: null, version: 1 });
+      expect(asOfThen).toEqual((await e2e.http.get(`/users/${id}`).expect(200)).body);
     });
   });
 });

@@ -82,6 +82,33 @@ describe('Events written by producers outside Nestream', () => {
     expect((await e2e.http.get(`/users/${user.id}`).expect(200)).body.version).toBe(1);
   });
 
+  it('never applies a versioned outside event over newer state, even when it arrives on another topic later', async () => {
+    const id = anOutsideId();
+    const send = async (topic: string, name: string, version: number) => {
+      const ceId = unique('ce');
+      await outside.send(topic, JSON.stringify({ id, name }), String(id), {
+        ce_specversion: '1.0',
+        ce_id: ceId,
+        ce_type: topic,
+        ce_source: '/another-service/users',
+        ce_entityversion: String(version),
+      });
+      await waitFor(`ingest of ${topic} v${version}`, async () => {
+        const rows = await e2e.db.query(`SELECT 1 FROM inbox WHERE consumer = 'persistence.ingest' AND message_id = $1`, [ceId]);
+        return rows.length === 1;
+      });
+    };
+
+    await send(Topics.UserUpdated, 'third', 3);
+    await send(Topics.UserCreated, 'first', 1);
+    expect((await e2e.http.get(`/users/${id}`).expect(200)).body).toMatchObject({ name: 'third', version: 3 });
+
+    await send(Topics.UserUpdated, 'fourth', 4);
+    expect((await e2e.http.get(`/users/${id}`).expect(200)).body).toMatchObject({ name: 'fourth', version: 4 });
+    const logged = await e2e.db.query(`SELECT version FROM event_log WHERE entity_type = 'user' AND entity_id = $1 ORDER BY position`, [String(id)]);
+    expect(logged.map((r: { version: number }) => r.version)).toEqual([3, 4]);
+  });
+
   it('sets a poison message aside on <topic>.dlq with the reason and origin, and keeps the partition moving', async () => {
     const key = unique('poison');
     const next = anOutsideId();

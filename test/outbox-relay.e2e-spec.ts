@@ -29,7 +29,8 @@ describe('Outbox relay', () => {
 
     // Transaction A takes the lower outbox id and stays open.
     const late = uow.run(async (tx) => {
-      await tx.publish({ type: 'user_created', entityId: lateId, version: 1, payload: { id: lateId, name: lateName }, occurredAt: new Date() });
+      // A user_created of the current schema version (2), which always carries email and version.
+      await tx.publish({ type: 'user_created', entityId: lateId, version: 1, payload: { id: lateId, name: lateName, email: null, version: 1 }, occurredAt: new Date() });
       rowWritten();
       await gate;
     });
@@ -43,7 +44,7 @@ describe('Outbox relay', () => {
     commit();
     await late;
     const record = await probe.next('the late-committed event', (r) => r.key === String(lateId));
-    expect(JSON.parse(record.value!)).toEqual({ id: lateId, name: lateName });
+    expect(JSON.parse(record.value!)).toEqual({ id: lateId, name: lateName, email: null, version: 1 });
 
     const positions = await e2e.db.query(
       `SELECT entity_id FROM event_log WHERE entity_id = ANY($1) ORDER BY position`,

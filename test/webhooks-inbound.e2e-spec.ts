@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { Topics } from '../src/events';
 import { generateSecret } from '../src/webhooks/security/signing';
 import { E2eApp, startE2eApp } from './support/e2e-app';
+import { CATCH_UP_MS, caughtUp } from './support/webhook-fan-out';
 import { anOutsideId, unique } from './support/factories';
 import { KafkaProbe } from './support/kafka';
 import { waitFor } from './support/wait-for';
@@ -28,7 +29,8 @@ describe('Inbound webhooks: POST /webhook/user_created and /webhook/order_placed
     process.env.INBOUND_WEBHOOK_SECRET = SECRET;
     probe = await KafkaProbe.start([Topics.UserCreated, Topics.OrderPlaced]);
     e2e = await startE2eApp();
-  });
+    await caughtUp(e2e);
+  }, CATCH_UP_MS + 20_000);
   afterAll(async () => {
     await e2e?.close();
     await probe?.stop();

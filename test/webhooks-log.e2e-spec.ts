@@ -1,5 +1,6 @@
 import { WebhookMaintenance } from '../src/webhooks/maintenance/webhook-maintenance.service';
 import { E2eApp, startE2eApp } from './support/e2e-app';
+import { CATCH_UP_MS, caughtUp } from './support/webhook-fan-out';
 import { aUser } from './support/factories';
 import { waitFor } from './support/wait-for';
 import { WebhookReceiver } from './support/webhook-receiver';
@@ -17,10 +18,12 @@ describe('Webhook delivery log: manual retry, recovery of failures, payload rete
     process.env.WEBHOOK_RETRY_SCHEDULE = '0,100ms';
     receiver = await WebhookReceiver.start();
     e2e = await startE2eApp();
-  });
+    await caughtUp(e2e);
+  }, CATCH_UP_MS + 20_000);
   beforeEach(async () => {
     receiver.respond = () => ({ status: 500, body: 'down for maintenance' });
-    sub = (await admin('post', '/webhooks').send({ url: receiver.url, events: ['user_created'] }).expect(201)).body;
+    // user_deleted: a quiet topic, so other processes' events seldom queue up in front of ours.
+    sub = (await admin('post', '/webhooks').send({ url: receiver.url, events: ['user_deleted'] }).expect(201)).body;
   });
   afterEach(async () => {
     await admin('delete', `/webhooks/${sub.id}`);
@@ -33,12 +36,14 @@ describe('Webhook delivery log: manual retry, recovery of failures, payload rete
 
   const admin = (method: 'get' | 'post' | 'patch' | 'delete', path: string) => e2e.http[method](path).set('authorization', `Bearer ${TOKEN}`);
 
-  /** Creates a user and waits until its delivery to `sub` has the given status; returns the delivery's id. */
+  /** Creates and deletes a user, and waits until the user_deleted delivery to `sub` has the given status. */
   async function deliveryFor(status: string): Promise<{ userId: number; deliveryId: number }> {
     const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    await e2e.http.delete(`/users/${user.id}`).expect(204);
     const [row] = await waitFor(`user ${user.id}'s delivery to be ${status}`, async () => {
       const rows = await e2e.db.query(
-        `SELECT id FROM webhook_deliveries WHERE subscription_id = $1 AND entity_type = 'user' AND entity_id = $2 AND status = $3`,
+        `SELECT id FROM webhook_deliveries
+          WHERE subscription_id = $1 AND event_type = 'user_deleted' AND entity_type = 'user' AND entity_id = $2 AND status = $3`,
         [sub.id, String(user.id), status],
       );
       return rows.length > 0 ? rows : undefined;
@@ -62,7 +67,7 @@ describe('Webhook delivery log: manual retry, recovery of failures, payload rete
     expect(queued).toMatchObject({ id: deliveryId, status: 'pending' });
 
     await waitFor('the retried delivery to succeed', async () => (await detail(deliveryId)).status === 'succeeded');
-    const requests = receiver.about('user_created', userId);
+    const requests = receiver.about('user_deleted', userId);
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((r) => r.id)).size).toBe(1);
     expect((await detail(deliveryId)).attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 500, 200]);
@@ -78,12 +83,12 @@ describe('Webhook delivery log: manual retry, recovery of failures, payload rete
     receiver.respond = () => ({ status: 200 });
 
     const res = await admin('post', `/webhooks/${sub.id}/recover`).send({ since: new Date(since).toISOString() }).expect(202);
-    // At least ours: another process's user_created may have failed here in the same window.
+    // At least ours: another process's user_deleted may have failed here in the same window.
     expect(res.body.requeued).toBeGreaterThanOrEqual(2);
     expect(res.body.purged).toBe(0);
     for (const d of newer) await waitFor(`delivery ${d.deliveryId} to succeed`, async () => (await detail(d.deliveryId)).status === 'succeeded');
     expect((await detail(older.deliveryId)).status).toBe('failed');
-    expect(receiver.about('user_created', older.userId)).toHaveLength(2);
+    expect(receiver.about('user_deleted', older.userId)).toHaveLength(2);
 
     const bad = await admin('post', `/webhooks/${sub.id}/recover`).send({ since: 'yesterday' }).expect(400);
     expect(bad.body.errors).toEqual([{ field: 'since', messages: [expect.stringContaining('ISO 8601')] }]);
@@ -115,7 +120,7 @@ describe('Webhook delivery log: manual retry, recovery of failures, payload rete
       [500, null],
       [500, null],
     ]);
-    expect((await detail(fresh.deliveryId)).payload).toMatchObject({ type: 'user_created' });
+    expect((await detail(fresh.deliveryId)).payload).toMatchObject({ type: 'user_deleted' });
 
     const retry = await admin('post', `/webhooks/${sub.id}/deliveries/${deliveryId}/retry`).expect(409);
     expect(retry.body.message).toMatch(/purged/);

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { E2eApp, startE2eApp } from './support/e2e-app';
+import { CATCH_UP_MS, caughtUp } from './support/webhook-fan-out';
 import { aUser, unique } from './support/factories';
 import { waitFor } from './support/wait-for';
 import { freePort, WebhookReceiver } from './support/webhook-receiver';
@@ -9,9 +10,15 @@ const TOKEN = process.env.ADMIN_TOKEN!;
 describe('Webhook delivery across outages, restarts, crashes and several instances', () => {
   let e2e: E2eApp;
   const receivers: WebhookReceiver[] = [];
+  const subscriptionIds: number[] = [];
 
   beforeAll(async () => {
     e2e = await startE2eApp();
+    await caughtUp(e2e);
+  }, CATCH_UP_MS + 20_000);
+  afterEach(async () => {
+    // Later events must not reach a receiver that is gone.
+    for (const id of subscriptionIds.splice(0)) await admin(e2e, 'delete', `/webhooks/${id}`);
   });
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.stop()));
@@ -21,7 +28,9 @@ describe('Webhook delivery across outages, restarts, crashes and several instanc
   const admin = (app: E2eApp, method: 'get' | 'post' | 'delete', path: string) => app.http[method](path).set('authorization', `Bearer ${TOKEN}`);
 
   async function subscribe(url: string, events: string[]) {
-    return (await admin(e2e, 'post', '/webhooks').send({ url, events }).expect(201)).body as { id: number; secret: string };
+    const created = (await admin(e2e, 'post', '/webhooks').send({ url, events }).expect(201)).body as { id: number; secret: string };
+    subscriptionIds.push(created.id);
+    return created;
   }
 
   /** The subscription's delivery of the event about this user (other users' events may reach it too). */
@@ -125,7 +134,9 @@ describe('Webhook delivery across outages, restarts, crashes and several instanc
 
     beforeAll(async () => {
       second = await startE2eApp();
-    });
+      // The group rebalanced to take the second instance in: wait until consumption is current again.
+      await caughtUp(second);
+    }, CATCH_UP_MS + 20_000);
     afterAll(async () => {
       await second?.close();
     });

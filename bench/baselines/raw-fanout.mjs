@@ -47,3 +47,6 @@ process.on('message', async (m) => {
   if (m.run) process.send({ results: await run(m.run) });
   if (m.stop) process.exit(0);
 });
+
+// The harness went away: so do we.
+process.on('disconnect', () => process.exit(0));

@@ -95,3 +95,6 @@ process.on('message', async (m) => {
     process.exit(0);
   }
 });
+
+// The harness went away: so do we.
+process.on('disconnect', () => process.exit(0));

@@ -57,11 +57,13 @@ async function run({ tag, rate, warmupMs, measureMs }) {
 
 const admin = kafka.admin();
 await admin.connect();
-await admin.setOffsets({ groupId: config.groupId, topic: config.topic, partitions: (await admin.fetchTopicOffsets(config.topic)).map((p) => ({ partition: p.partition, offset: p.high })) });
+// Start at the end: records of earlier runs are not this run's.
+const ends = (await admin.fetchTopicOffsets(config.topic)).map((p) => ({ partition: p.partition, offset: p.high }));
+if (ends.some((p) => p.offset !== '0')) await admin.setOffsets({ groupId: config.groupId, topic: config.topic, partitions: ends });
 await admin.disconnect();
 await producer.connect();
 await consumer.connect();
-await consumer.subscribe({ topic: config.topic });
+await consumer.subscribe({ topic: config.topic, fromBeginning: true });
 const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
 await consumer.run({
   partitionsConsumedConcurrently: 3,
@@ -101,3 +103,6 @@ process.on('message', async (m) => {
     process.exit(0);
   }
 });
+
+// The harness went away: so do we.
+process.on('disconnect', () => process.exit(0));

@@ -16,18 +16,21 @@ export interface ClosedLoopResult {
   errors: number;
 }
 
+/** How long a closed-loop run lasts: a duration, or (smoke runs) a number of requests, whatever the time. */
+export type RunLength = { durationMs: number } | { requests: number };
+
 /**
  * POST /orders with autocannon at a fixed concurrency (closed loop: each connection sends its next
  * request when the answer arrives): an unrecorded warm-up, then the measured run. Latencies are
  * collected per answer (2xx only) so p95 is exact (autocannon's own summary has no p95).
  */
-export async function autocannonOrders(baseUrl: string, connections: number, warmupMs: number, measureMs: number, userIds: number[]): Promise<ClosedLoopResult> {
+export async function autocannonOrders(baseUrl: string, connections: number, warmupMs: number, length: RunLength, userIds: number[]): Promise<ClosedLoopResult> {
   let i = 0;
-  const run = (durationMs: number, latencies?: number[]) => {
+  const run = (runLength: RunLength, latencies?: number[]) => {
     const instance = autocannon({
       url: baseUrl,
       connections,
-      duration: durationMs / 1000,
+      ...('requests' in runLength ? { amount: runLength.requests } : { duration: runLength.durationMs / 1000 }),
       timeout: 30,
       requests: [
         {
@@ -45,9 +48,9 @@ export async function autocannonOrders(baseUrl: string, connections: number, war
     }
     return instance;
   };
-  if (warmupMs > 0) await run(warmupMs);
+  if (warmupMs > 0) await run({ durationMs: warmupMs });
   const latencies: number[] = [];
-  const result = await run(measureMs, latencies);
+  const result = await run(length, latencies);
   return {
     requests: result['2xx'],
     rps: round(result['2xx'] / result.duration, 0),

@@ -6,6 +6,19 @@ import { join } from 'node:path';
 import { ROOT } from '../settings';
 import { sleep, waitFor } from './time';
 
+const children = new Set<ChildProcess>();
+// Last resort if the harness dies: no broker, app or baseline outlives it.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** Registers a child process to be killed if the harness exits without stopping it. */
+export function killOnExit(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -20,15 +33,15 @@ export async function freePort(): Promise<number> {
  * `nest build` empties dist/ first. The copy sits one level below the repository root, as dist/ does,
  * so it resolves node_modules and package.json the same way.
  */
-export function prepareCompiledApp(outDir: string, build: boolean, log: (line: string) => void): string {
+export function prepareCompiledApp(outDir: string, build: boolean, runId: string, log: (line: string) => void): string {
   const dist = join(ROOT, 'dist');
   if (build || !existsSync(join(dist, 'main.js'))) {
     log('building the app (npm run build)');
     const res = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     if (res.status !== 0) throw new Error(`npm run build failed with exit code ${res.status}`);
   }
-  const copy = join(outDir, '.app');
-  rmSync(copy, { recursive: true, force: true });
+  // One copy per run: a smoke test and a full run may overlap.
+  const copy = join(outDir, `.app-${runId}`);
   mkdirSync(outDir, { recursive: true });
   cpSync(dist, copy, { recursive: true });
   return copy;
@@ -92,11 +105,13 @@ export class AppProcess {
     const port = Number(env.PORT);
     const execArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
     if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
-    const child = spawn(process.execPath, [...execArgs, join(appDir, 'main.js')], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = killOnExit(
+      spawn(process.execPath, [...execArgs, join(appDir, 'main.js')], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const app = new AppProcess(child, port);
     await waitFor(
       `the app on port ${port} to be ready`,
@@ -150,11 +165,13 @@ export class BaselineProcess {
   }
 
   static async start(script: string, config: Record<string, unknown>): Promise<BaselineProcess> {
-    const child = fork(join(ROOT, 'bench/baselines', script), [JSON.stringify(config)], {
-      cwd: ROOT,
-      execArgv: [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = killOnExit(
+      fork(join(ROOT, 'bench/baselines', script), [JSON.stringify(config)], {
+        cwd: ROOT,
+        execArgv: [],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      }),
+    );
     const p = new BaselineProcess(child);
     await p.next('ready', 60_000);
     return p;

@@ -87,6 +87,7 @@ export async function measureEventLatency(ctx: BenchContext): Promise<EventLaten
         await sleep(100);
         handled = await handledAt(ctx, ids);
       }
+      ctx.log(`  ${rate}/s nestream: writes done, events settled`);
       const nConsumer = delays(respondedAt, handled);
       const nWebhook = sub ? delays(respondedAt, ctx.receiver.firstArrivals('latency')) : null;
       const backlog = await drain(ctx);

@@ -25,18 +25,19 @@ export async function measureWritePath(ctx: BenchContext): Promise<WritePathResu
   const port = await freePort();
   const raw = await BaselineProcess.start('raw-http-server.mjs', { port, databaseUrl: ctx.settings.rawDatabaseUrl, poolSize: ctx.settings.poolSize });
   const rawUrl = `http://127.0.0.1:${port}`;
-  const { warmupMs, measureMs } = ctx.settings;
+  const { warmupMs, measureMs, requestsPerRun } = ctx.settings;
   const result: WritePathResult = {};
   try {
     for (const c of ctx.settings.concurrencies) {
+      const length = requestsPerRun ? { requests: Math.max(requestsPerRun, 2 * c) } : { durationMs: measureMs };
       let sampler = new RssSampler(app.pid).start();
-      const n = await autocannonOrders(app.url, c, warmupMs, measureMs, ctx.userIds);
+      const n = await autocannonOrders(app.url, c, warmupMs, length, ctx.userIds);
       const nPeak = sampler.stop();
       const backlog = await drain(ctx);
       ctx.log(`  c=${c} nestream: ${n.rps} req/s, p99 ${n.latency.p99} ms, ${n.errors} errors; behind by ${backlog.outboxAtEnd} outbox rows + ${backlog.lagAtEnd} records, caught up in ${backlog.drainMs} ms`);
 
       sampler = new RssSampler(raw.pid).start();
-      const b = await autocannonOrders(rawUrl, c, warmupMs, measureMs, ctx.rawUserIds);
+      const b = await autocannonOrders(rawUrl, c, warmupMs, length, ctx.rawUserIds);
       const bPeak = sampler.stop();
       ctx.log(`  c=${c} raw:      ${b.rps} req/s, p99 ${b.latency.p99} ms, ${b.errors} errors`);
 

@@ -21,7 +21,7 @@ function panel(title: string, groups: Group[], x0: number, y0: number, width: nu
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...values, 10)));
   const top = y0 + 30;
   const bottom = y0 + height - 40;
-  const left = x0 + 55;
+  const left = x0 + 75;
   const right = x0 + width - 10;
   const y = (v: number) => bottom - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top);
   const parts = [`<text x="${x0 + width / 2}" y="${y0 + 16}" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
@@ -69,7 +69,7 @@ export function latencyChart(r: BenchResult): string {
   const legend = (['nestream', 'baseline'] as const)
     .flatMap((side, si) =>
       KEYS.map((k, ki) => {
-        const lx = 60 + si * 330 + ki * 100;
+        const lx = 75 + si * 420 + ki * 135;
         return `<rect x="${lx}" y="14" width="12" height="12" fill="${COLORS[side][ki]}"/><text x="${lx + 16}" y="24" font-size="12">${side === 'nestream' ? 'Nestream' : 'raw baseline'} ${k}</text>`;
       }),
     )

@@ -4,8 +4,8 @@ import { appConfig, AppConfig } from '../config/app.config';
 import type { OrderEventPayload } from '../events';
 import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
 import { amountOutlier, cancellationBurst, Finding, ordersPerWindow } from './anomaly-rules';
-import { addSample, RunningStats } from './running-stats';
-import { eventTime, MINUTE_MS, paneOf, TimeWindow } from './windows';
+import { foldOrderCancelled, foldOrderPlaced, LIVE } from './order-aggregates';
+import { MINUTE_MS, TimeWindow } from './windows';
 
 interface FindingContext {
   orderId?: number;
@@ -16,10 +16,10 @@ interface FindingContext {
 }
 
 /**
- * The analytics consumer's effect: folds one order event into the persisted aggregates and runs the
- * anomaly rules, inside the consumer pipeline's transaction (so with its inbox row: a redelivered
- * event changes nothing). Rows are always locked in the same order — order, minute, product minute,
- * product statistics, user — so concurrent partitions never deadlock each other.
+ * The analytics consumer's effect: folds one order event into the persisted aggregates (the code path
+ * the analytics projection rebuilds them with, `order-aggregates.ts`) and runs the anomaly rules,
+ * inside the consumer pipeline's transaction (so with its inbox row: a redelivered event changes
+ * nothing). Only the consumer records anomalies: a rebuild never detects, so never re-publishes.
  */
 @Injectable()
 export class OrderAggregator {
@@ -27,100 +27,27 @@ export class OrderAggregator {
 
   async orderPlaced(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
     const order = event.payload;
-    const at = eventTime(order.createdAt, event.occurredAt);
-    // The same order under another event id (an outside producer re-sending it) counts once.
-    const [seen] = await em.query(
-      `INSERT INTO analytics_orders (order_id, created_at, user_id, product, amount, placed_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (order_id, created_at) DO UPDATE SET placed_at = EXCLUDED.placed_at WHERE analytics_orders.placed_at IS NULL
-       RETURNING cancelled_at`,
-      [order.id, createdAtOf(order), order.userId ?? null, order.product, order.amount, at],
-    );
-    if (!seen) return;
+    const folded = await foldOrderPlaced(em, LIVE, order, event.occurredAt);
+    if (!folded) return;
 
-    const pane = paneOf(at);
-    const [minute] = await em.query(
-      `INSERT INTO analytics_minute_windows AS w (window_start, placed, revenue) VALUES ($1, 1, $2)
-       ON CONFLICT (window_start) DO UPDATE SET placed = w.placed + 1, revenue = w.revenue + EXCLUDED.revenue
-       RETURNING placed`,
-      [pane.start, order.amount],
-    );
-    await em.query(
-      `INSERT INTO analytics_product_minute_windows AS w (window_start, product, placed, revenue) VALUES ($1, $2, 1, $3)
-       ON CONFLICT (window_start, product) DO UPDATE SET placed = w.placed + 1, revenue = w.revenue + EXCLUDED.revenue`,
-      [pane.start, order.product, order.amount],
-    );
-
-    const before = await this.lockProductStats(em, order.product);
-    const after = addSample(before, order.amount);
-    await em.query(`UPDATE analytics_product_stats SET samples = $2, mean = $3, m2 = $4 WHERE product = $1`, [
-      order.product,
-      after.samples,
-      after.mean,
-      after.m2,
-    ]);
-
-    if (order.userId != null) {
-      // An order whose cancellation arrived first adds to the count but not to the spend.
-      await em.query(
-        `INSERT INTO analytics_users AS u (user_id, orders, spend, first_order_at, last_order_at) VALUES ($1, 1, $2, $3, $3)
-         ON CONFLICT (user_id) DO UPDATE SET orders = u.orders + 1, spend = u.spend + EXCLUDED.spend,
-           first_order_at = LEAST(u.first_order_at, EXCLUDED.first_order_at),
-           last_order_at = GREATEST(u.last_order_at, EXCLUDED.last_order_at)`,
-        [order.userId, seen.cancelled_at ? 0 : order.amount, at],
-      );
-    }
-
+    const { at, pane, before } = folded;
     const rules = this.config.analytics.rules;
     const context = { orderId: order.id, product: order.product, userId: order.userId ?? null, occurredAt: at };
     const outlier = amountOutlier(before, { id: order.id, createdAt: order.createdAt, product: order.product, amount: order.amount }, rules);
     if (outlier) await this.record(em, outlier, context);
     const baseline = await this.placedBefore(em, pane.start, rules.ordersSpikeBaselineWindows);
-    for (const finding of ordersPerWindow(pane, Number(minute.placed), baseline, rules)) {
+    for (const finding of ordersPerWindow(pane, folded.placedInPane, baseline, rules)) {
       // About the minute, not the order that tipped it over.
       await this.record(em, finding, { window: pane, occurredAt: at });
     }
   }
 
   async orderCancelled(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    const order = event.payload;
-    const at = eventTime(order.updatedAt, event.occurredAt);
-    const [seen] = await em.query(
-      `INSERT INTO analytics_orders (order_id, created_at, user_id, product, amount, cancelled_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (order_id, created_at) DO UPDATE SET cancelled_at = EXCLUDED.cancelled_at WHERE analytics_orders.cancelled_at IS NULL
-       RETURNING placed_at`,
-      [order.id, createdAtOf(order), order.userId ?? null, order.product, order.amount, at],
-    );
-    if (!seen) return;
+    const folded = await foldOrderCancelled(em, LIVE, event.payload, event.occurredAt);
+    if (!folded) return;
 
-    const pane = paneOf(at);
-    const [minute] = await em.query(
-      `INSERT INTO analytics_minute_windows AS w (window_start, cancelled) VALUES ($1, 1)
-       ON CONFLICT (window_start) DO UPDATE SET cancelled = w.cancelled + 1
-       RETURNING cancelled`,
-      [pane.start],
-    );
-    await em.query(
-      `INSERT INTO analytics_product_minute_windows AS w (window_start, product, cancelled) VALUES ($1, $2, 1)
-       ON CONFLICT (window_start, product) DO UPDATE SET cancelled = w.cancelled + 1`,
-      [pane.start, order.product],
-    );
-    if (order.userId != null) {
-      // Spend counts orders that stand: take the amount back only if the placement was counted.
-      await em.query(
-        `INSERT INTO analytics_users AS u (user_id, cancelled) VALUES ($1, 1)
-         ON CONFLICT (user_id) DO UPDATE SET cancelled = u.cancelled + 1, spend = u.spend - $2`,
-        [order.userId, seen.placed_at ? order.amount : 0],
-      );
-    }
-
-    const burst = cancellationBurst(pane, Number(minute.cancelled), this.config.analytics.rules);
-    if (burst) await this.record(em, burst, { window: pane, occurredAt: at });
-  }
-
-  private async lockProductStats(em: EntityManager, product: string): Promise<RunningStats> {
-    await em.query(`INSERT INTO analytics_product_stats (product) VALUES ($1) ON CONFLICT DO NOTHING`, [product]);
-    const [row] = await em.query(`SELECT samples, mean, m2 FROM analytics_product_stats WHERE product = $1 FOR UPDATE`, [product]);
-    return { samples: Number(row.samples), mean: Number(row.mean), m2: Number(row.m2) };
+    const burst = cancellationBurst(folded.pane, folded.cancelledInPane, this.config.analytics.rules);
+    if (burst) await this.record(em, burst, { window: folded.pane, occurredAt: folded.at });
   }
 
   /** Orders placed in each of the `count` minutes before `start`; minutes without orders count as 0. */
@@ -157,10 +84,4 @@ export class OrderAggregator {
       ],
     );
   }
-}
-
-/** The order's identity beside its id (see the analytics migration); -infinity when the event has none. */
-function createdAtOf(order: OrderEventPayload): Date | string {
-  const t = order.createdAt ? new Date(order.createdAt) : undefined;
-  return t && !Number.isNaN(t.getTime()) ? t : '-infinity';
 }

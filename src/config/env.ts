@@ -89,6 +89,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(64)
   KAFKA_CONSUMER_CONCURRENCY = 3;
 
+  /** Where a consumer group with no committed offsets starts: the beginning of each topic, or its end. */
+  @Transform(toBoolean) @IsBoolean()
+  KAFKA_FROM_BEGINNING = true;
+
   /** retention.ms of the event topics the app creates; -1 keeps them forever (replay from the beginning). */
   @Transform(toInt) @IsInt() @Min(-1) @NotEquals(0, { message: 'KAFKA_RETENTION_MS must be -1 (forever) or a positive number of milliseconds' })
   KAFKA_RETENTION_MS = -1;

@@ -45,6 +45,14 @@ export const EVENT_CATALOGUE = {
 export type EventType = keyof typeof EVENT_CATALOGUE;
 export type EntityType = (typeof EVENT_CATALOGUE)[EventType]['entity'];
 
+/** The CloudEvents source path of each entity's events (`ce_source` = EVENT_SOURCE + this). */
+export const SOURCE_PATH: Record<EntityType, string> = {
+  user: '/users',
+  order: '/orders',
+  anomaly: '/anomalies',
+  webhook: '/webhooks',
+};
+
 /** The payload of an event type at its current schema version; fails to compile for a type without a schema file. */
 export type EventPayload<T extends EventType> = CurrentPayloads[T];
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
-import { currentSchemaVersion, EVENT_CATALOGUE, EventType, schemaUrn, topicOf, validateEventPayload } from '../events';
+import { currentSchemaVersion, EVENT_CATALOGUE, EventType, schemaUrn, SOURCE_PATH, topicOf, validateEventPayload } from '../events';
 import { EventLogService } from '../persistence/event-log/event-log.service';
 import { outgoingTraceparent } from '../common/tracing/trace-context';
 import { Metrics } from '../observability/metrics';
@@ -72,7 +72,7 @@ export class UnitOfWork {
     const headers = envelopeHeaders({
       id: eventId,
       type: event.type,
-      source: `${this.config.events.source}/${entity}s`,
+      source: this.config.events.source + SOURCE_PATH[entity],
       time: event.occurredAt,
       subject: String(event.entityId),
       entityVersion: event.version,

@@ -29,7 +29,7 @@ export const ordersProjection: Projection = {
   tables: [
     {
       name: 'orders',
-      key: 'id',
+      key: ['id'],
       columns: ['user_id', 'product', 'amount', 'quantity', 'status', 'customer', 'version'],
       timestamps: ['created_at', 'updated_at'],
     },
@@ -78,7 +78,7 @@ class OrdersBuilder implements ProjectionBuilder {
         updated_at: order.updatedAt,
       };
     });
-    await upsertRows(em, tableOf('orders'), 'id', COLUMNS, rows);
+    await upsertRows(em, tableOf('orders'), ['id'], COLUMNS, rows);
     this.dirty.clear();
   }
 }

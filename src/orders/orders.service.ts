@@ -5,7 +5,7 @@ import { checkIfMatch, IfMatchVersions } from '../common/http/entity-tag';
 import type { HistoryPage } from '../common/http/history';
 import { Page, toPage } from '../common/http/page';
 import type { EventType, OrderEventPayload, OrderPlacedPayload, OrderStatus } from '../events';
-import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
+import { ConsumedEvent, UnprocessableEventError } from '../messaging/consumer/event-consumer.service';
 import { Transaction, UnitOfWork } from '../messaging/unit-of-work';
 import { historyPage } from '../persistence/event-log/entity-history';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
@@ -117,7 +117,12 @@ export class OrdersService {
     const order = event.payload;
     if (order.userId == null) return;
     const position = await this.reader.positionOf(em, event.id);
-    if (position === null) throw new Error(`order_placed ${event.id} of order ${order.id} is not in the event log yet`);
+    if (position === null) {
+      // Our own events are logged by the transaction that published them, so one missing from the log
+      // comes from another database sharing the topic: retrying will not make it appear.
+      if (event.isOwn) throw new UnprocessableEventError(`order_placed ${event.id} of order ${order.id} is not in this database's event log`);
+      throw new Error(`order_placed ${event.id} of order ${order.id} is not in the event log yet`);
+    }
     const customer = await this.users.customerBefore(em, order.userId, position);
     if (!customer) return;
     // A read-model column: neither the order's version nor its updatedAt changes.
@@ -139,27 +144,30 @@ export class OrdersService {
   }
 
   /** Applies an order written by a producer outside Nestream: an upsert by id (the id space is shared). */
-  async applyExternal(em: EntityManager, payload: OrderEventPayload): Promise<OrderState> {
+  async applyExternal(em: EntityManager, payload: OrderEventPayload, version?: number): Promise<OrderState | null> {
     await em.query(`SELECT pg_advisory_xact_lock(hashtext('orders.id'))`);
     await em.query(
       `SELECT setval(pg_get_serial_sequence('orders', 'id'), $1::bigint)
         WHERE $1::bigint > (SELECT last_value FROM orders_id_seq)`,
       [payload.id],
     );
+    // A versioned producer's version is authoritative; an event not newer than the stored state is stale.
     const [row] = await em.query(
       `INSERT INTO orders AS o (id, user_id, product, amount, quantity, status, version)
-       VALUES ($1, $2, $3, $4, $5, $6, 1)
+       VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::int, 1))
        ON CONFLICT (id) DO UPDATE
          SET user_id = COALESCE(EXCLUDED.user_id, o.user_id),
              product = EXCLUDED.product,
              amount = EXCLUDED.amount,
              quantity = EXCLUDED.quantity,
              status = EXCLUDED.status,
-             version = o.version + 1,
+             version = COALESCE($7::int, o.version + 1),
              updated_at = now()
+         WHERE $7::int IS NULL OR o.version < $7::int
        RETURNING id`,
-      [payload.id, payload.userId ?? null, payload.product, payload.amount, payload.quantity ?? 1, payload.status ?? 'placed'],
+      [payload.id, payload.userId ?? null, payload.product, payload.amount, payload.quantity ?? 1, payload.status ?? 'placed', version ?? null],
     );
+    if (!row) return null;
     const stored = await em.getRepository(OrderEntity).findOneByOrFail({ id: Number(row.id) });
     return toOrderState(stored);
   }

@@ -19,7 +19,10 @@ export class ProjectionRegistry {
     if (!NAME.test(projection.name)) throw new Error(`projection name ${JSON.stringify(projection.name)} must be lower-case letters, digits and dashes`);
     if (this.byName.has(projection.name)) throw new Error(`projection ${projection.name} is registered twice`);
     // Table and column names are spliced into SQL, so only plain identifiers get in.
-    for (const t of projection.tables) [t.name, t.key, ...t.columns, ...(t.timestamps ?? [])].forEach(ident);
+    for (const t of projection.tables) {
+      if (t.key.length === 0) throw new Error(`projection ${projection.name}: table ${t.name} needs its key columns`);
+      [t.name, ...t.key, ...t.columns, ...(t.timestamps ?? [])].forEach(ident);
+    }
     this.byName.set(projection.name, projection);
   }
 

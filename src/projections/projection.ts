@@ -5,8 +5,8 @@ import type { LoggedEvent } from '../persistence/event-log/event-log.reader';
 export interface ProjectionTable {
   /** The live table the rebuilt copy replaces. */
   name: string;
-  /** Primary key column: rows are matched on it when writing and comparing. */
-  key: string;
+  /** Primary key columns: rows are matched on them when writing and comparing. */
+  key: readonly string[];
   /** Columns the check compares exactly. */
   columns: readonly string[];
   /** Timestamp columns the check compares to the millisecond, the precision events carry. */

@@ -28,15 +28,17 @@ export async function dropTable(em: EntityManager, table: string): Promise<void>
 
 /** Compares live and rebuilt rows on the key; timestamps to the millisecond, the precision events carry. */
 export async function compareTables(em: EntityManager, spec: ProjectionTable, fresh: string): Promise<TableDifferences> {
-  const key = ident(spec.key);
+  const keys = spec.key.map(ident);
+  // A key column is never null, so a missing first one means the row is missing on that side.
+  const first = keys[0];
   const values = (alias: string) =>
     [...spec.columns.map((c) => `${alias}.${ident(c)}`), ...(spec.timestamps ?? []).map((c) => `date_trunc('milliseconds', ${alias}.${ident(c)})`)].join(', ');
   const differing = `
-    SELECT coalesce(l.${key}, f.${key})::text AS key,
-           CASE WHEN f.${key} IS NULL THEN 'only live' WHEN l.${key} IS NULL THEN 'only rebuilt' ELSE 'changed' END AS kind,
+    SELECT concat_ws('/', ${keys.map((k) => `coalesce(l.${k}, f.${k})::text`).join(', ')}) AS key,
+           CASE WHEN f.${first} IS NULL THEN 'only live' WHEN l.${first} IS NULL THEN 'only rebuilt' ELSE 'changed' END AS kind,
            to_jsonb(l) AS live, to_jsonb(f) AS rebuilt
-      FROM ${ident(spec.name)} l FULL JOIN ${ident(fresh)} f ON l.${key} = f.${key}
-     WHERE l.${key} IS NULL OR f.${key} IS NULL OR (${values('l')}) IS DISTINCT FROM (${values('f')})`;
+      FROM ${ident(spec.name)} l FULL JOIN ${ident(fresh)} f ON ${keys.map((k) => `l.${k} = f.${k}`).join(' AND ')}
+     WHERE l.${first} IS NULL OR f.${first} IS NULL OR (${values('l')}) IS DISTINCT FROM (${values('f')})`;
   const counts: { kind: string; n: number }[] = await em.query(`SELECT kind, count(*)::int AS n FROM (${differing}) d GROUP BY kind`);
   const samples = await em.query(`SELECT * FROM (${differing}) d ORDER BY length(key), key LIMIT ${SAMPLES}`);
   const count = (kind: string) => counts.find((c) => c.kind === kind)?.n ?? 0;

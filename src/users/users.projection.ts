@@ -17,7 +17,7 @@ const COLUMNS: ColumnSpec[] = [
 export const usersProjection: Projection = {
   name: 'users',
   description: 'The users table, from user_created, user_updated and user_deleted',
-  tables: [{ name: 'users', key: 'id', columns: ['name', 'email', 'version'], timestamps: ['created_at', 'updated_at'] }],
+  tables: [{ name: 'users', key: ['id'], columns: ['name', 'email', 'version'], timestamps: ['created_at', 'updated_at'] }],
   entityTypes: ['user'],
   createBuilder: () => new UsersBuilder(),
 };
@@ -41,7 +41,7 @@ class UsersBuilder implements ProjectionBuilder {
       if (!state || state.deletedAt) gone.push(id);
       else rows.push({ ...state.user, created_at: state.user.createdAt, updated_at: state.user.updatedAt });
     }
-    await upsertRows(em, tableOf('users'), 'id', COLUMNS, rows);
+    await upsertRows(em, tableOf('users'), ['id'], COLUMNS, rows);
     await deleteRows(em, tableOf('users'), 'id', gone);
     this.dirty.clear();
   }

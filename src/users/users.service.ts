@@ -111,7 +111,7 @@ export class UsersService {
    * Applies a user event written by a producer outside Nestream: an upsert by id. The id space is
    * shared, so the id sequence is moved past any outside id to keep Nestream's next ids free.
    */
-  async applyExternal(em: EntityManager, payload: UserEventPayload): Promise<User> {
+  async applyExternal(em: EntityManager, payload: UserEventPayload, version?: number): Promise<User | null> {
     await em.query(`SELECT pg_advisory_xact_lock(hashtext('users.id'))`);
     await em.query(
       `SELECT setval(pg_get_serial_sequence('users', 'id'), $1::bigint)
@@ -119,17 +119,19 @@ export class UsersService {
       [payload.id],
     );
     const email = payload.email === undefined ? undefined : normaliseEmail(payload.email);
+    // A versioned producer's version is authoritative; an event not newer than the stored state is stale.
     const [row] = await em.query(
-      `INSERT INTO users AS u (id, name, email, version) VALUES ($1, $2, $3, 1)
+      `INSERT INTO users AS u (id, name, email, version) VALUES ($1, $2, $3, COALESCE($5::int, 1))
        ON CONFLICT (id) DO UPDATE
          SET name = EXCLUDED.name,
              email = CASE WHEN $4 THEN EXCLUDED.email ELSE u.email END,
-             version = u.version + 1,
+             version = COALESCE($5::int, u.version + 1),
              updated_at = now()
+         WHERE $5::int IS NULL OR u.version < $5::int
        RETURNING id, name, email, version, created_at AS "createdAt", updated_at AS "updatedAt"`,
-      [payload.id, payload.name, email ?? null, email !== undefined],
+      [payload.id, payload.name, email ?? null, email !== undefined, version ?? null],
     );
-    return toUser({ ...row, id: Number(row.id) });
+    return row ? toUser({ ...row, id: Number(row.id) }) : null;
   }
 
   private update(id: number, changes: Partial<Pick<UserEntity, 'name' | 'email'>>, ifMatch: IfMatchVersions): Promise<User> {

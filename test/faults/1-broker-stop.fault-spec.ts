@@ -3,7 +3,7 @@ import { appEnv, lastWords, stopInstances } from './support/apps';
 import { kafkaCtl, SINGLE_BROKER } from './support/infra';
 import { endOffsets, readSince, startGroupAtEnd } from './support/kafka-ledger';
 import { UserWriteLoad } from './support/load';
-import { report } from './support/summary';
+import { progress, report } from './support/summary';
 import { settleUserWrites, tallyUserWrites, USER_TOPICS } from './support/tally';
 
 const GROUP = 'nestream-faults-1';
@@ -11,12 +11,14 @@ const GROUP = 'nestream-faults-1';
 describe('fault 1: the broker is stopped while HTTP writes continue', () => {
   let app: AppProcess | undefined;
 
-  afterAll(() => stopInstances([app]));
+  afterAll(() => stopInstances('1', [app]));
 
   it('acknowledges every write during the outage, then publishes each event exactly once and consumes it once', async () => {
+    const note = progress('1');
     await startGroupAtEnd(SINGLE_BROKER, GROUP);
     const from = await endOffsets(SINGLE_BROKER, USER_TOPICS);
     app = await AppProcess.start(appEnv(GROUP));
+    note('app ready');
 
     // Creates and renames users (three events each) at a steady rate until told to stop.
     const load = new UserWriteLoad({ targets: () => [app!.url], ratePerSecond: 120, maxRequests: 5000, updatesPerUser: 2 }).start();
@@ -24,6 +26,7 @@ describe('fault 1: the broker is stopped while HTTP writes continue', () => {
     try {
       await load.acknowledgedMore(150);
       await kafkaCtl('stop', 'single');
+      note('broker stopped');
       const down = load.acknowledged.length;
       // Writes keep landing while the broker is down; the outbox holds their events.
       await load.acknowledgedMore(150, down);
@@ -32,13 +35,17 @@ describe('fault 1: the broker is stopped while HTTP writes continue', () => {
       // Always back, whatever failed above: the broker is shared with everything on this machine.
       const before = load.acknowledged.length;
       await kafkaCtl('start', 'single');
+      note('broker started');
       duringOutage += load.acknowledged.length - before;
     }
     await load.acknowledgedMore(150);
     await load.stop();
+    note('load stopped');
 
     const settled = await settleUserWrites(load);
+    note('pipeline settled');
     const records = await readSince(SINGLE_BROKER, USER_TOPICS, from);
+    note('records read back');
     const t = await tallyUserWrites(load, records);
     report('1 broker-stop', {
       accepted: t.accepted,
@@ -53,6 +60,7 @@ describe('fault 1: the broker is stopped while HTTP writes continue', () => {
       duringOutage,
       records: t.records,
       outOfOrder: t.outOfOrder,
+      deadLettered: t.deadLettered,
     });
 
     expect({ settled, lastWords: settled ? '' : lastWords(app) }).toEqual({ settled: true, lastWords: '' });

@@ -1,5 +1,9 @@
 import { randomInt } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { Topics } from '../../src/events';
 import { anOutsideId, unique } from './factories';
+import type { OutsideProducer } from './kafka';
+import { waitFor } from './wait-for';
 
 const MINUTE = 60_000;
 
@@ -45,4 +49,18 @@ export function overrideEnv(vars: Record<string, string>): () => void {
       else process.env[k] = v;
     }
   };
+}
+
+/**
+ * Waits until the app consumes: a new app joining a group that a previous test file's app has just
+ * left may wait out a rebalance before any partition is assigned, longer than a single step's wait.
+ */
+export async function untilConsuming(db: DataSource, outside: OutsideProducer): Promise<void> {
+  const sentinel = anOrderAt(aQuietMinute());
+  await outside.sendJson(Topics.OrderPlaced, sentinel);
+  await waitFor(
+    'the app to consume its first event',
+    async () => (await db.query(`SELECT 1 FROM live_events WHERE type = 'order_placed' AND payload @> $1::jsonb`, [JSON.stringify({ id: sentinel.id })])).length > 0,
+    { timeoutMs: 55_000, intervalMs: 200 },
+  );
 }

@@ -5,7 +5,10 @@ const defaults: Record<string, string> = {
   THROTTLE_LIMIT: '0',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/nestream_test',
   KAFKA_BROKERS: '127.0.0.1:9092',
-  KAFKA_GROUP_ID: 'nestream-e2e',
+  // One group per test run, starting at the end of each topic: a run sees only what it writes, not the
+  // history other runs left on the shared local broker.
+  KAFKA_GROUP_ID: `nestream-e2e-${(process.env.E2E_RUN_ID ??= String(Date.now()))}`,
+  KAFKA_FROM_BEGINNING: 'false',
   KAFKA_CLIENT_ID: 'nestream-e2e',
   OUTBOX_POLL_INTERVAL_MS: '100',
   CONSUMER_RETRY_BACKOFF_MS: '50',

@@ -47,8 +47,8 @@ export function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
         sessionTimeout: 30_000,
         heartbeatInterval: 3_000,
       },
-      // A new group starts at the beginning so events written before the first start are ingested.
-      subscribe: { fromBeginning: true },
+      // By default a new group starts at the beginning so events written before the first start are ingested.
+      subscribe: { fromBeginning: kafka.fromBeginning },
       run: { partitionsConsumedConcurrently: kafka.consumerConcurrency },
       // Nest's transport opens a producer for replies; we never reply, but keep it Java-compatible.
       producer: { createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false },

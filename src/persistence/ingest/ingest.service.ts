@@ -9,6 +9,9 @@ import { EventLogService } from '../event-log/event-log.service';
 /**
  * Stores events that producers outside Nestream wrote to our topics (plain JSON, often no headers).
  * Nestream's own events are skipped: their state and log entry were committed with the HTTP write.
+ * An event carrying `ce_entityversion` is applied only if it is newer than the stored state, whatever
+ * topic it came from, so a late `user_created` never overwrites a later `user_updated`; a stale event
+ * changes nothing and is not logged.
  */
 @Injectable()
 export class IngestService {
@@ -20,13 +23,15 @@ export class IngestService {
 
   async ingestUser(em: EntityManager, event: ConsumedEvent<UserEventPayload>): Promise<void> {
     if (event.isOwn) return;
-    const user = await this.users.applyExternal(em, event.payload);
+    const user = await this.users.applyExternal(em, event.payload, event.metadata.entityVersion);
+    if (!user) return;
     await this.log(em, event, 'user', user.id, user.version);
   }
 
   async ingestOrder(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
     if (event.isOwn) return;
-    const order = await this.orders.applyExternal(em, event.payload);
+    const order = await this.orders.applyExternal(em, event.payload, event.metadata.entityVersion);
+    if (!order) return;
     await this.log(em, event, 'order', order.id, order.version);
   }
 

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
+import { Metrics } from '../../observability/metrics';
 import { UnitOfWork } from '../../messaging/unit-of-work';
 import { SubscriptionDisabler } from '../subscriptions/subscription-disabler.service';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
@@ -40,6 +41,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly sender: WebhookSender,
     private readonly subscriptions: SubscriptionsRepository,
     private readonly disabler: SubscriptionDisabler,
+    private readonly metrics: Metrics,
     @Inject(appConfig.KEY) config: AppConfig,
   ) {
     this.settings = config.webhooks;
@@ -115,6 +117,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async deliver(d: ClaimedDelivery): Promise<void> {
     const result = await this.sender.send({ url: d.url, messageId: d.messageId, body: d.body, secrets: d.secrets, traceparent: d.traceparent });
     const decision = decide(this.policy, d.attemptInRun, result);
+    this.metrics.webhookAttempt(decision.kind === 'succeeded' ? 'succeeded' : 'failed', result.durationMs / 1000);
     const next = completionOf(decision);
     try {
       await this.uow.run(async (tx) => {

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppProcess } from '../../support/app-process';
 
 /**
@@ -21,9 +23,15 @@ export function startInstances(count: number, env: Record<string, string>): Prom
   return Promise.all(Array.from({ length: count }, () => AppProcess.start(env)));
 }
 
-/** SIGTERM to every instance still running; waits for them to exit. */
-export async function stopInstances(apps: (AppProcess | undefined)[]): Promise<void> {
+/**
+ * SIGTERM to every instance still running; waits for them to exit and keeps what each logged in
+ * test-artifacts/faults/<scenario>-<n>.log, for a look after a failure.
+ */
+export async function stopInstances(scenario: string, apps: (AppProcess | undefined)[]): Promise<void> {
   await Promise.all(apps.map((app) => app?.stop('SIGTERM')));
+  const dir = join(__dirname, '../../../test-artifacts/faults');
+  mkdirSync(dir, { recursive: true });
+  apps.forEach((app, i) => app && writeFileSync(join(dir, `${scenario}-${i + 1}.log`), `${app.stdout}\n${app.stderr}`));
 }
 
 /** The last lines an instance wrote to stderr and its warnings, for a failure message. */

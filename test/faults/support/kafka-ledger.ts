@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { IHeaders, Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, IHeaders, Kafka, logLevel } from 'kafkajs';
 import type { ReadRecord } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
 
@@ -34,19 +34,67 @@ export async function endOffsets(brokers: string, topics: string[]): Promise<Off
 
 /**
  * Moves a consumer group to the end of every topic, so an app started with it consumes only what this
- * test writes from now on — not the history other runs left on the shared broker. The group must have
- * no running member.
+ * test writes from now on — not the history other runs left on the shared broker. One member joins the
+ * group, commits every partition's end offset and leaves (kafkajs' admin.setOffsets joins once per topic,
+ * seconds each). The group must have no running member.
  */
 export async function startGroupAtEnd(brokers: string, groupId: string): Promise<void> {
+  const kafka = kafkaOf(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends: { topic: string; partition: number; offset: string }[] = [];
+  try {
+    for (const topic of (await admin.listTopics()).filter((t) => !t.startsWith('__'))) {
+      for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, offset: p.high });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.length === 0) return;
+
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...new Set(ends.map((e) => e.topic))], fromBeginning: false });
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    await waitFor(`a member of ${groupId} to join`, () => joined, { timeoutMs: 60_000 });
+    await consumer.commitOffsets(ends);
+  } catch (err) {
+    throw new Error(`cannot move consumer group ${groupId} to the end of its topics: ${(err as Error).message}`);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** The members of a consumer group right now, and its state (`Stable`, `PreparingRebalance`, …). */
+export async function groupMembers(brokers: string, groupId: string): Promise<{ state: string; members: number }> {
   const admin = kafkaOf(brokers).admin();
   await admin.connect();
   try {
-    for (const topic of (await admin.listTopics()).filter((t) => !t.startsWith('__'))) {
-      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
-      await admin.setOffsets({ groupId, topic, partitions });
-    }
-  } catch (err) {
-    throw new Error(`cannot move consumer group ${groupId} to the end of its topics (is an app of an earlier run still running?): ${(err as Error).message}`);
+    const [group] = (await admin.describeGroups([groupId])).groups;
+    return { state: group.state, members: group.members.length };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** How a topic is replicated: the fewest replicas of any partition, its min.insync.replicas, and each partition's leader. */
+export async function replicationOf(brokers: string, topic: string): Promise<{ replicas: number; minInsyncReplicas: number; leaders: number[] }> {
+  const admin = kafkaOf(brokers).admin();
+  await admin.connect();
+  try {
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+    });
+    return {
+      replicas: Math.min(...meta.partitions.map((p) => p.replicas.length)),
+      minInsyncReplicas: Number(resources[0].configEntries.find((c) => c.configName === 'min.insync.replicas')?.configValue),
+      leaders: meta.partitions.map((p) => p.leader),
+    };
   } finally {
     await admin.disconnect();
   }

@@ -139,19 +139,26 @@ export class UserWriteLoad {
 /**
  * An outside producer (plain JSON, no headers, like the origin document's) writing order_placed events
  * for one quiet minute of the 2080s, so the analytics window of that minute counts exactly these orders.
- * Idempotent, so its own retries never write a record twice; the tally checks the topic anyway.
+ * acks=all, but not idempotent (like most outside producers, and because kafkajs' idempotent producer
+ * fails with OUT_OF_ORDER_SEQUENCE_NUMBER after a leader fails over): a retry may write an order twice,
+ * which the tally counts from the topic and expects as a second application.
  */
 export class OutsideOrders {
   /** Ids of the orders the broker acknowledged. */
   readonly sent: number[] = [];
+  /** Sends that failed (after the client's own retries): their orders count as never sent. */
+  failedSends = 0;
+  lastError?: string;
   readonly minute = aQuietMinute();
   readonly product = `fault-${randomUUID().slice(0, 8)}`;
+
+  private streaming?: Promise<void>;
+  private streamStopped = false;
 
   private constructor(private readonly producer: Producer) {}
 
   static async connect(brokers: string): Promise<OutsideOrders> {
     const producer = kafkaOf(brokers, 'nestream-faults-outside').producer({
-      idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
@@ -167,13 +174,38 @@ export class OutsideOrders {
       await this.producer.send({
         topic: Topics.OrderPlaced,
         compression: CompressionTypes.None,
+        acks: -1,
         messages: orders.map((o) => ({ key: String(o.id), value: JSON.stringify(o) })),
       });
       this.sent.push(...orders.map((o) => o.id));
     }
   }
 
+  /** Keeps sending small batches at about `ratePerSecond` orders a second until stopStream(). */
+  startStream(ratePerSecond: number, batch = 10): this {
+    this.streaming = (async () => {
+      while (!this.streamStopped) {
+        const started = Date.now();
+        await this.send(batch, batch).catch((err: Error) => {
+          this.failedSends += 1;
+          this.lastError = err.message;
+        });
+        const rest = (batch * 1000) / ratePerSecond - (Date.now() - started);
+        if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      }
+    })();
+    return this;
+  }
+
+  /** Stops the stream and waits for the send in flight. */
+  async stopStream(): Promise<void> {
+    this.streamStopped = true;
+    await this.streaming;
+  }
+
   async close(): Promise<void> {
+    this.streamStopped = true;
+    await this.streaming?.catch(() => undefined);
     await this.producer.disconnect();
   }
 }

@@ -18,3 +18,10 @@ export function report(scenario: string, counts: Record<string, number | string>
   appendFileSync(SUMMARY_FILE, `${line}\n`);
   return line;
 }
+
+/** Progress notes on stderr (`[fault 1 +12.3 s] broker stopped`): where the time went, never asserted. */
+export function progress(scenario: string): (what: string) => void {
+  const started = Date.now();
+  return (what) =>
+    process.stderr.write(`  [fault ${scenario} +${((Date.now() - started) / 1000).toFixed(1)} s, ${new Date().toISOString().slice(11, 23)}] ${what}\n`);
+}

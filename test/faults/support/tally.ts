@@ -50,6 +50,11 @@ async function storedEvents(db: Client, load: UserWriteLoad): Promise<StoredEven
   }));
 }
 
+/** Ids of the events the load's writes stored (acknowledged or not). */
+export function storedEventIds(load: UserWriteLoad): Promise<string[]> {
+  return withDb(async (db) => (await storedEvents(db, load)).map((e) => e.eventId));
+}
+
 /**
  * Waits (up to a deadline, without failing) until every event the load stored has left the outbox and
  * been consumed by every consumer; the tally that follows reports whatever is still missing.
@@ -86,7 +91,9 @@ export interface WriteTally {
   consumed: number;
   /** Events that fell out somewhere: acknowledged but not stored, stored but not published, published but not consumed. */
   lost: number;
-  /** Entities whose events are out of version order on Kafka or in the consumers' live feed. */
+  /** Stored events some consumer set aside as dead letters (each also missing from `consumed`). */
+  deadLettered: number;
+  /** Entities whose events of one topic are out of version order on Kafka or in the consumers' live feed. */
   outOfOrder: number;
 }
 
@@ -104,7 +111,8 @@ export async function tallyUserWrites(load: UserWriteLoad, records: ReadRecord[]
     const unpublished = events.filter((e) => !copies.has(e.eventId)).length;
     const unconsumed = events.filter((e) => copies.has(e.eventId) && e.consumedBy < USER_EVENT_CONSUMERS.length).length;
 
-    // Order per entity: on Kafka (first copy of each event, in offset order) and in the live feed (commit order).
+    // Order per entity and topic (Kafka orders within a partition only, and each topic has its own):
+    // on Kafka (first copy of each event, in offset order) and in the live feed (the order the consumer committed).
     const outOfOrder = new Set<string>();
     const lastOnKafka = new Map<string, number>();
     const seen = new Set<string>();
@@ -112,15 +120,21 @@ export async function tallyUserWrites(load: UserWriteLoad, records: ReadRecord[]
       if (seen.has(r.headers.ce_id)) continue;
       seen.add(r.headers.ce_id);
       const v = Number(r.headers.ce_entityversion);
-      if (v <= (lastOnKafka.get(r.key!) ?? 0)) outOfOrder.add(r.key!);
-      lastOnKafka.set(r.key!, v);
+      const line = `${r.topic}:${r.key}`;
+      if (v <= (lastOnKafka.get(line) ?? 0)) outOfOrder.add(r.key!);
+      lastOnKafka.set(line, v);
     }
-    const feed = await db.query(`SELECT key, (payload->>'version')::int AS version FROM live_events WHERE event_id = ANY($1) ORDER BY id`, [[...ids]]);
+    const feed = await db.query(`SELECT topic, key, (payload->>'version')::int AS version FROM live_events WHERE event_id = ANY($1) ORDER BY id`, [
+      [...ids],
+    ]);
     const lastInFeed = new Map<string, number>();
     for (const row of feed.rows) {
-      if (row.version <= (lastInFeed.get(row.key) ?? 0)) outOfOrder.add(row.key);
-      lastInFeed.set(row.key, row.version);
+      const line = `${row.topic}:${row.key}`;
+      if (row.version <= (lastInFeed.get(line) ?? 0)) outOfOrder.add(row.key);
+      lastInFeed.set(line, row.version);
     }
+
+    const dead = await db.query(`SELECT count(DISTINCT headers->>'ce_id')::int AS n FROM dead_letters WHERE headers->>'ce_id' = ANY($1)`, [[...ids]]);
 
     return {
       accepted: acknowledged.size,
@@ -131,6 +145,7 @@ export async function tallyUserWrites(load: UserWriteLoad, records: ReadRecord[]
       duplicateRecords: ours.length - copies.size,
       consumed: events.filter((e) => e.consumedBy === USER_EVENT_CONSUMERS.length).length,
       lost: notStored + unpublished + unconsumed,
+      deadLettered: dead.rows[0].n,
       outOfOrder: outOfOrder.size,
     };
   });
@@ -146,6 +161,8 @@ export interface OutsideTally {
   /** Analytics effect: orders placed counted in the quiet minute's window. */
   counted: number;
   lost: number;
+  /** Orders some consumer set aside as dead letters. */
+  deadLettered: number;
   /** Effects applied more than once: an order's version above its number of records (the ingest upsert bumps it on every application), or the window counting more orders than were sent. */
   duplicatedEffects: number;
 }
@@ -190,6 +207,10 @@ export async function tallyOutsideOrders(orders: OutsideOrders, records: ReadRec
     const effects = await outsideEffects(db, orders);
     let duplicatedEffects = Math.max(0, effects.counted - copies.size);
     for (const [id, version] of effects.versions) duplicatedEffects += Math.max(0, version - (copies.get(id) ?? 0));
+    const dead = await db.query(`SELECT count(DISTINCT key)::int AS n FROM dead_letters WHERE topic = $1 AND key = ANY($2)`, [
+      Topics.OrderPlaced,
+      orders.sent.map(String),
+    ]);
     const notOnTopic = sent.size - copies.size;
     const notIngested = [...copies.keys()].filter((id) => !effects.versions.has(id)).length;
     const notCounted = Math.max(0, copies.size - effects.counted);
@@ -199,6 +220,7 @@ export async function tallyOutsideOrders(orders: OutsideOrders, records: ReadRec
       ingested: effects.ingested,
       counted: effects.counted,
       lost: notOnTopic + Math.max(notIngested, notCounted),
+      deadLettered: dead.rows[0].n,
       duplicatedEffects,
     };
   });

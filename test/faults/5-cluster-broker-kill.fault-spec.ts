@@ -1,0 +1,88 @@
+import { Topics } from '../../src/events';
+import { AppProcess } from '../support/app-process';
+import { appEnv, lastWords, stopInstances } from './support/apps';
+import { BrokerNode, CLUSTER_BROKERS, clusterDown, clusterUp, kafkaCtl } from './support/infra';
+import { endOffsets, readSince, replicationOf, startGroupAtEnd } from './support/kafka-ledger';
+import { OutsideOrders, UserWriteLoad } from './support/load';
+import { progress, report } from './support/summary';
+import { settleOutsideOrders, settleUserWrites, tallyOutsideOrders, tallyUserWrites, USER_TOPICS } from './support/tally';
+
+const GROUP = 'nestream-faults-5';
+
+describe('fault 5: one broker of the three-node cluster is killed under load', () => {
+  let app: AppProcess | undefined;
+  let outside: OutsideOrders | undefined;
+
+  beforeAll(() => clusterUp(), 240_000);
+  afterAll(async () => {
+    await outside?.close();
+    await stopInstances('5', [app]);
+    // The cluster is this test's own: stopped at the end, whatever happened.
+    await clusterDown();
+  }, 120_000);
+
+  it('creates topics with replication factor 3 and min.insync.replicas 2, and loses no acknowledged event', async () => {
+    const note = progress('5');
+    const topics = [...USER_TOPICS, Topics.OrderPlaced];
+    await startGroupAtEnd(CLUSTER_BROKERS, GROUP);
+    const from = await endOffsets(CLUSTER_BROKERS, topics);
+    app = await AppProcess.start(
+      appEnv(GROUP, { KAFKA_BROKERS: CLUSTER_BROKERS, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }),
+    );
+    note('app ready on the cluster');
+    const replication = await replicationOf(CLUSTER_BROKERS, Topics.UserCreated);
+
+    const load = new UserWriteLoad({ targets: () => [app!.url], ratePerSecond: 80, maxRequests: 5000 }).start();
+    outside = (await OutsideOrders.connect(CLUSTER_BROKERS)).startStream(30);
+    await load.acknowledgedMore(200);
+
+    // The broker leading the first partition of user_created: its partitions must elect new leaders.
+    const victim = `node-${replication.leaders[0]}` as BrokerNode;
+    const before = load.acknowledged.length;
+    try {
+      await kafkaCtl('kill', victim);
+      note(`${victim} killed`);
+      await load.acknowledgedMore(250, load.acknowledged.length);
+    } finally {
+      await kafkaCtl('start', victim);
+      note(`${victim} started again`);
+    }
+    const acknowledgedWhileDown = load.acknowledged.length - before;
+    await load.acknowledgedMore(150);
+    await Promise.all([load.stop(), outside.stopStream()]);
+    note('load stopped');
+
+    const settled = (await settleUserWrites(load)) && (await settleOutsideOrders(outside));
+    note('pipeline settled');
+    const records = await readSince(CLUSTER_BROKERS, topics, from);
+    const t = await tallyUserWrites(load, records);
+    const o = await tallyOutsideOrders(outside, records);
+    report('5 cluster-broker-kill', {
+      accepted: t.accepted,
+      stored: t.stored,
+      published: t.published,
+      consumed: t.consumed,
+      lost: t.lost + o.lost,
+      duplicated: o.duplicatedEffects,
+      killed: victim,
+      acknowledgedWhileDown,
+      refused: load.refusedSummary(),
+      records: t.records,
+      outOfOrder: t.outOfOrder,
+      deadLettered: t.deadLettered + o.deadLettered,
+      outsideSent: o.sent,
+      outsideOnTopic: o.onTopic,
+      outsideIngested: o.ingested,
+      outsideCounted: o.counted,
+      replicationFactor: replication.replicas,
+      minInsyncReplicas: replication.minInsyncReplicas,
+    });
+
+    expect(replication).toMatchObject({ replicas: 3, minInsyncReplicas: 2 });
+    expect({ settled, lastWords: settled ? '' : lastWords(app) }).toEqual({ settled: true, lastWords: '' });
+    expect(load.refused).toBe(0);
+    expect(t).toMatchObject({ lost: 0, outOfOrder: 0 });
+    expect(o).toMatchObject({ lost: 0, duplicatedEffects: 0 });
+    expect([t.stored, t.published, t.consumed]).toEqual([t.accepted, t.accepted, t.accepted]);
+  });
+});
