@@ -6,28 +6,27 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Installs a Debian package when the check command fails (CI machines start without it).
+ensure_package() {
+  local package="$1"
+  shift
+  if "$@" >/dev/null 2>&1; then
+    echo "$package: already installed"
+    return
+  fi
+  command -v apt-get >/dev/null || { echo "test-all: error: $package is missing and apt-get is unavailable" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "$package" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$package" >/dev/null; }
+  echo "$package: installed"
+}
+
+
 step "dependencies"
 bash infra/bin/ensure-deps.sh
-step "origin document's Python Kafka client (Debian's python3-kafka, for the compatibility test)"
-if /usr/bin/python3 -c 'import kafka' 2>/dev/null; then
-  echo "python3-kafka: already installed"
-else
-  command -v apt-get >/dev/null || { echo "test-all: error: python3-kafka is missing and apt-get is unavailable" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends python3-kafka >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-kafka >/dev/null; }
-  echo "python3-kafka: installed"
-fi
-step "Debian's Chromium (for the dashboard's browser test, driven by playwright-core)"
-if [ -x /usr/bin/chromium ]; then
-  echo "chromium: already installed"
-else
-  command -v apt-get >/dev/null || { echo "test-all: error: /usr/bin/chromium is missing and apt-get is unavailable" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-  echo "chromium: installed"
-fi
+step "Debian packages the tests drive: python3-kafka (the origin document's client), chromium (dashboard)"
+ensure_package python3-kafka /usr/bin/python3 -c 'import kafka'
+ensure_package chromium test -x /usr/bin/chromium
 step "infrastructure"
 EXTRA_DATABASES="${EXTRA_DATABASES:-nestream_test}" bash infra/bin/infra-up.sh
 step "type-check and build"
