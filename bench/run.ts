@@ -4,12 +4,12 @@
  * What each phase measures and how is in docs/benchmarks.md.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join, relative } from 'node:path';
 import { requiredTopics } from '../src/messaging/topics';
 import type { BenchContext } from './context';
-import { drain } from './context';
+import { drain, skipBacklog } from './context';
 import { pool, resetDatabase, serverVersion } from './lib/database';
 import { BenchKafka, DedicatedBroker, kafkaVersion } from './lib/kafka';
 import { AppProcess, freePort, prepareCompiledApp, RssSampler, rssKb } from './lib/processes';
@@ -142,24 +142,23 @@ async function main(): Promise<void> {
       adminToken,
       userIds: [],
       rawUserIds: [],
+      startApp: async (): Promise<AppProcess> => (c.app = await AppProcess.start(appDir, c.appEnv, { cpuProfDir })),
     };
-    const c = ctx;
-    const startApp = async () => (c.app = await AppProcess.start(appDir, c.appEnv, { cpuProfDir }));
+    const c: BenchContext = ctx;
 
     if (settings.phases.includes('ingest')) {
       log('\n[ingest]');
       const marks = await prewriteIngest(c);
-      ingest = await measureIngest(c, marks, startApp);
-      if (Number.isNaN((await drain(c)).drainMs)) {
+      ingest = await measureIngest(c, marks, c.startApp);
+      if (ingest.nestream.complete) await drain(c);
+      else {
         // What the deadline left unconsumed must not run under the next phases' measurements.
         log('  skipping the rest of the ingest backlog: restarting the app at the end of every topic');
-        await c.app!.stop();
-        await kafka.positionGroup(groupId, c.appTopics);
-        await startApp();
+        await skipBacklog(c);
       }
     } else {
       await kafka.positionGroup(groupId, c.appTopics);
-      await startApp();
+      await c.startApp();
     }
     await createUsers(c);
     log(`${settings.users} users created`);
@@ -170,7 +169,7 @@ async function main(): Promise<void> {
     }
     if (settings.phases.includes('latency')) {
       log('\n[event latency]');
-      const sampler = new RssSampler(c.app!.pid).start();
+      const sampler = new RssSampler(() => c.app?.pid).start();
       eventLatency = await measureEventLatency(c);
       latencyPeakMb = sampler.stop();
     }
@@ -189,7 +188,6 @@ async function main(): Promise<void> {
     await appDb?.end();
     await rawDb?.end();
     await broker?.stop();
-    rmSync(appDir, { recursive: true, force: true });
   }
 
   const machine: Machine = {

@@ -63,9 +63,9 @@ const FULL: Omit<BenchSettings, 'mode' | 'kafka' | 'build' | 'cpuProf' | 'phases
   ingestEvents: 100_000,
   fanoutSubscriptions: 10,
   fanoutEvents: 10_000,
-  ingestDeadlineMs: 150_000,
+  ingestDeadlineMs: 120_000,
   fanoutDeadlineMs: 60_000,
-  drainTimeoutMs: 60_000,
+  drainTimeoutMs: 30_000,
   users: 100,
 };
 

@@ -74,6 +74,8 @@ export class DedicatedBroker {
     // The development broker's JVM settings (infra/bin/lib.sh).
     const jvm = ['-Xms256m', '-Xmx512m', '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true'];
     const child = killOnExit(spawn('java', [...jvm, ...java, 'kafka.Kafka', properties], { stdio: 'ignore' }));
+    // Its data goes with it, even when the harness dies (the process is killed by killOnExit).
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const broker = new DedicatedBroker(child, [`127.0.0.1:${port}`], dir);
     log(`dedicated Kafka ${kafkaVersion()} broker: pid ${child.pid} on 127.0.0.1:${port} (data in ${dir})`);
     const admin = kafkaClient(broker.brokers).admin();

@@ -44,6 +44,7 @@ export function prepareCompiledApp(outDir: string, build: boolean, runId: string
   const copy = join(outDir, `.app-${runId}`);
   mkdirSync(outDir, { recursive: true });
   cpSync(dist, copy, { recursive: true });
+  process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
   return copy;
 }
 
@@ -52,7 +53,8 @@ export class RssSampler {
   private timer?: NodeJS.Timeout;
   private peakKb = 0;
 
-  constructor(private readonly pid: number) {}
+  /** A pid, or a function giving the current one (the app may be restarted during a phase). */
+  constructor(private readonly pid: number | (() => number | undefined)) {}
 
   start(intervalMs = 100): this {
     this.sample();
@@ -69,7 +71,8 @@ export class RssSampler {
   }
 
   private sample(): void {
-    const kb = rssKb(this.pid);
+    const pid = typeof this.pid === 'function' ? this.pid() : this.pid;
+    const kb = pid === undefined ? 0 : rssKb(pid);
     if (kb > this.peakKb) this.peakKb = kb;
   }
 }

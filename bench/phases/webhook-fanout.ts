@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BenchContext, requireApp } from '../context';
+import { BenchContext, drain, requireApp } from '../context';
 import { closedLoopOrders } from '../lib/load';
 import { BaselineProcess, RssSampler } from '../lib/processes';
 import { ratio, round } from '../lib/stats';
@@ -21,7 +21,12 @@ export interface FanoutResult {
   reason?: string;
   subscriptions: number;
   events: number;
-  nestream?: FanoutRun & { writeSeconds: number; signatures: { checked: number; valid: number } };
+  nestream?: FanoutRun & {
+    writeSeconds: number;
+    /** Deliveries the fan-out consumer created per second (webhook_deliveries.created_at): what the dispatcher was fed. */
+    fannedOutPerSecond: number;
+    signatures: { checked: number; valid: number };
+  };
   baseline?: FanoutRun;
   ratio?: { deliveriesPerSecond: number };
 }
@@ -32,6 +37,8 @@ export interface FanoutResult {
  * signed deliveries of those orders until all have arrived or the deadline passes.
  */
 export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
+  // Whatever an earlier phase left unconsumed would be handled before these events.
+  await drain(ctx);
   const app = requireApp(ctx);
   const { fanoutSubscriptions: subscriptions, fanoutEvents: events, fanoutDeadlineMs } = ctx.settings;
   const base: FanoutResult = { status: 'measured', subscriptions, events };
@@ -62,8 +69,15 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
       received = mine();
     }
     const run = rate(received.map((r) => r.at), expected);
-    nestream = { ...run, peakRssMb: sampler.stop(), writeSeconds, signatures: ctx.receiver.verifySamples(new Map(subs.map((s) => [s.channel, s.secret]))) };
-    ctx.log(`  nestream: ${run.deliveries}/${expected} deliveries, ${run.deliveriesPerSecond}/s (writes took ${writeSeconds} s)`);
+    const { rows } = await ctx.appDb.query(
+      `SELECT count(*)::int AS n, extract(epoch FROM max(created_at) - min(created_at))::float8 AS seconds
+         FROM webhook_deliveries WHERE subscription_id = ANY($1::bigint[])`,
+      [subs.map((s) => s.id)],
+    );
+    const fannedOutPerSecond = rows[0].n > 1 && rows[0].seconds > 0 ? round((rows[0].n - 1) / rows[0].seconds, 0) : 0;
+    const signatures = ctx.receiver.verifySamples(new Map(subs.map((s) => [s.channel, s.secret])));
+    nestream = { ...run, peakRssMb: sampler.stop(), writeSeconds, fannedOutPerSecond, signatures };
+    ctx.log(`  nestream: ${run.deliveries}/${expected} deliveries, ${run.deliveriesPerSecond}/s; fan-out created ${rows[0].n} at ${fannedOutPerSecond}/s (writes took ${writeSeconds} s)`);
   } finally {
     // Deleting a subscription drops its undelivered backlog, so nothing spills into later runs.
     for (const s of subs) await unsubscribe(app.url, ctx.adminToken, s.id);

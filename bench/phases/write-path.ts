@@ -21,7 +21,6 @@ export type WritePathResult = Record<string, WritePathLevel>;
  * caught up with what that run produced, the raw single-statement server on the same database server.
  */
 export async function measureWritePath(ctx: BenchContext): Promise<WritePathResult> {
-  const app = requireApp(ctx);
   const port = await freePort();
   const raw = await BaselineProcess.start('raw-http-server.mjs', { port, databaseUrl: ctx.settings.rawDatabaseUrl, poolSize: ctx.settings.poolSize });
   const rawUrl = `http://127.0.0.1:${port}`;
@@ -30,11 +29,12 @@ export async function measureWritePath(ctx: BenchContext): Promise<WritePathResu
   try {
     for (const c of ctx.settings.concurrencies) {
       const length = requestsPerRun ? { requests: Math.max(requestsPerRun, 2 * c) } : { durationMs: measureMs };
+      const app = requireApp(ctx);
       let sampler = new RssSampler(app.pid).start();
       const n = await autocannonOrders(app.url, c, warmupMs, length, ctx.userIds);
       const nPeak = sampler.stop();
       const backlog = await drain(ctx);
-      ctx.log(`  c=${c} nestream: ${n.rps} req/s, p99 ${n.latency.p99} ms, ${n.errors} errors; behind by ${backlog.outboxAtEnd} outbox rows + ${backlog.lagAtEnd} records, caught up in ${backlog.drainMs} ms`);
+      ctx.log(`  c=${c} nestream: ${n.rps} req/s, p99 ${n.latency.p99} ms, ${n.errors} errors; behind by ${backlog.outboxAtEnd} outbox rows + ${backlog.lagAtEnd} records, ${backlog.skipped ? 'skipped' : `caught up in ${backlog.drainMs} ms`}`);
 
       sampler = new RssSampler(raw.pid).start();
       const b = await autocannonOrders(rawUrl, c, warmupMs, length, ctx.rawUserIds);

@@ -4,8 +4,9 @@
 # a webhook receiver, a cluster node, a handler) and prints one summary line; they are printed again
 # together at the end. Extra arguments go to Jest (e.g. a file name pattern: `npm run test:faults -- 3-`).
 #
-# The single broker and PostgreSQL are shared with everything else on the machine: whatever happens,
-# they are running again when this script ends, and the three-node cluster it starts is stopped.
+# The single broker and PostgreSQL are shared with everything else on the machine: whatever happens
+# (a failure, Ctrl-C), they are running again when this script ends. Scenario 5 starts the three-node
+# cluster and stops it again itself.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -22,10 +23,10 @@ restore() {
     echo "test:faults: PostgreSQL is down; starting it again" >&2
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start || true
   fi
-  bash infra/bin/infra-down.sh --cluster >/dev/null 2>&1 || true
   exit "$status"
 }
 trap restore EXIT
+trap 'exit 130' INT TERM
 
 printf '==> infrastructure\n'
 bash infra/bin/infra-up.sh

@@ -115,6 +115,8 @@ export async function readSince(brokers: string, topics: string[], from: Offsets
   const groupId = `nestream-faults-reader-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
   const records: ReadRecord[] = [];
+  // A fetch started before the seeks took effect may hand over a record twice: keep each offset once.
+  const seen = new Set<string>();
   const reached = new Set<string>();
   await consumer.connect();
   try {
@@ -126,7 +128,8 @@ export async function readSince(brokers: string, topics: string[], from: Offsets
         const offset = BigInt(message.offset);
         const end = to.get(key) ?? 0n;
         if (offset >= end - 1n) reached.add(key);
-        if (offset < start(key) || offset >= end) return;
+        if (offset < start(key) || offset >= end || seen.has(`${key}:${offset}`)) return;
+        seen.add(`${key}:${offset}`);
         records.push({
           topic,
           partition,

@@ -27,13 +27,11 @@ export interface UserWriteLoadOptions {
 
 /**
  * HTTP write load on the users API: creates users and renames each a few times, from several concurrent
- * writers, round-robin over the instances. Records every acknowledged write (2xx) and every name it
- * tried, so writes that failed at the client but committed in the database can be found afterwards.
+ * writers, round-robin over the instances. Records every acknowledged write (2xx); every name it writes
+ * starts with `namePrefix`, so writes that failed at the client but committed can be found afterwards.
  */
 export class UserWriteLoad {
   readonly acknowledged: AcknowledgedWrite[] = [];
-  /** Names of every user it tried to create, answered or not. */
-  readonly triedNames: string[] = [];
   /** Requests not acknowledged, by cause (`HTTP 500`, `ECONNREFUSED`, `timeout`, …). */
   readonly refusedBy = new Map<string, number>();
   requests = 0;
@@ -61,11 +59,6 @@ export class UserWriteLoad {
     await Promise.all(this.workers);
   }
 
-  /** Resolves once the load has stopped by itself (maxRequests reached). */
-  finished(): Promise<void> {
-    return Promise.all(this.workers).then(() => undefined);
-  }
-
   /** Waits until `count` more writes than `since` have been acknowledged. */
   async acknowledgedMore(count: number, since = this.acknowledged.length, timeoutMs = 60_000): Promise<void> {
     await waitFor(`${count} more acknowledged writes (have ${this.acknowledged.length - since})`, () => this.acknowledged.length - since >= count || this.done(), {
@@ -86,7 +79,6 @@ export class UserWriteLoad {
     const updates = this.options.updatesPerUser ?? 2;
     while (!this.done()) {
       const name = `${this.namePrefix}-${(this.created += 1)}`;
-      this.triedNames.push(name);
       const user = await this.send('POST', '/users', { name });
       if (!user) continue;
       for (let n = 1; n <= updates && !this.done(); n += 1) {
@@ -155,22 +147,28 @@ export class OutsideOrders {
   private streaming?: Promise<void>;
   private streamStopped = false;
 
-  private constructor(private readonly producer: Producer) {}
+  private constructor(
+    private readonly producer: Producer,
+    private readonly productPerOrder: boolean,
+  ) {}
 
-  static async connect(brokers: string): Promise<OutsideOrders> {
+  /** `productPerOrder`: each order its own product (many products in one minute), else all of one product. */
+  static async connect(brokers: string, { productPerOrder = false } = {}): Promise<OutsideOrders> {
     const producer = kafkaOf(brokers, 'nestream-faults-outside').producer({
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
     });
     await producer.connect();
-    return new OutsideOrders(producer);
+    return new OutsideOrders(producer, productPerOrder);
   }
 
   /** Sends `count` orders, `batch` per request; keyed by id, so they spread over the partitions. */
   async send(count: number, batch = 50): Promise<void> {
     for (let done = 0; done < count; done += batch) {
-      const orders = Array.from({ length: Math.min(batch, count - done) }, () => anOrderAt(this.minute, { product: this.product, amount: 10 }));
+      const orders = Array.from({ length: Math.min(batch, count - done) }, (_, i) =>
+        anOrderAt(this.minute, { product: this.productPerOrder ? `${this.product}-${done + i}` : this.product, amount: 10 }),
+      );
       await this.producer.send({
         topic: Topics.OrderPlaced,
         compression: CompressionTypes.None,

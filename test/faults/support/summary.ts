@@ -12,7 +12,11 @@ export function report(scenario: string, counts: Record<string, number | string>
   const main = ['accepted', 'stored', 'published', 'consumed', 'webhooks', 'lost', 'duplicated'];
   const field = (k: string) => `${k}=${counts[k] ?? '-'}`;
   const extra = Object.keys(counts).filter((k) => !main.includes(k));
-  const line = `fault ${scenario}: ${main.map(field).join(' ')}${extra.length ? ` | ${extra.map(field).join(' ')}` : ''}`;
+  return printLine(`fault ${scenario}: ${main.map(field).join(' ')}${extra.length ? ` | ${extra.map(field).join(' ')}` : ''}`);
+}
+
+/** Prints a line on stdout and keeps it for the runner's closing summary. */
+export function printLine(line: string): string {
   process.stdout.write(`\n${line}\n`);
   mkdirSync(join(SUMMARY_FILE, '..'), { recursive: true });
   appendFileSync(SUMMARY_FILE, `${line}\n`);
