@@ -21,7 +21,7 @@ import { IngestResult, measureIngest, prewriteIngest } from './phases/ingest';
 import { FanoutResult, measureFanout } from './phases/webhook-fanout';
 import { measureWritePath, WritePathResult } from './phases/write-path';
 import { latencyChart } from './report/chart';
-import { newestProfile, summarizeProfile } from './report/profile';
+import { profilesSince, summarizeProfile } from './report/profile';
 import { BenchResult, checkTargets, Machine, memoryOf } from './report/result';
 import { markdownReport, textReport } from './report/table';
 import { BenchSettings, parseArgs, ROOT, USAGE } from './settings';
@@ -241,9 +241,9 @@ async function main(): Promise<void> {
     log(`${kind}: ${relative(ROOT, join(settings.outDir, name))}`);
   }
   if (cpuProfDir) {
-    const profile = newestProfile(cpuProfDir);
-    if (profile) {
-      const summary = summarizeProfile(profile);
+    // One profile per app process (the app is restarted when a phase leaves a backlog behind).
+    const summary = profilesSince(cpuProfDir, t0).map((file) => summarizeProfile(file)).join('\n');
+    if (summary) {
       writeFileSync(join(cpuProfDir, 'summary.txt'), summary);
       log(`\n${summary}`);
     }

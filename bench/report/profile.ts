@@ -14,13 +14,16 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** The newest .cpuprofile in a folder, or undefined. */
-export function newestProfile(dir: string): string | undefined {
+/** The .cpuprofile files written into a folder since `sinceMs`, oldest first. */
+export function profilesSince(dir: string, sinceMs: number): string[] {
   try {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-    return files.map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(dir, f))
+      .filter((f) => statSync(f).mtimeMs >= sinceMs)
+      .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
   } catch {
-    return undefined;
+    return [];
   }
 }
 

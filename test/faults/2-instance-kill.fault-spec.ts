@@ -72,6 +72,7 @@ describe('fault 2: one of two instances is killed with SIGKILL while events flow
       outOfOrder: t.outOfOrder,
       deadLettered: t.deadLettered + o.deadLettered,
       outsideSent: o.sent,
+      outsideFailedSends: outside.failedSends,
       outsideIngested: o.ingested,
       outsideCounted: o.counted,
       takeoverSeconds,

@@ -86,6 +86,7 @@ describe('fault 3: PostgreSQL is restarted under load', () => {
       records: t.records,
       outOfOrder: t.outOfOrder,
       outsideSent: o.sent,
+      outsideFailedSends: outside.failedSends,
       outsideIngested: o.ingested,
       outsideCounted: o.counted,
       deadLettered: t.deadLettered + o.deadLettered,

@@ -71,6 +71,7 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
       outOfOrder: t.outOfOrder,
       deadLettered: t.deadLettered + o.deadLettered,
       outsideSent: o.sent,
+      outsideFailedSends: outside.failedSends,
       outsideOnTopic: o.onTopic,
       outsideIngested: o.ingested,
       outsideCounted: o.counted,

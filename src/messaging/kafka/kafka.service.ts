@@ -47,14 +47,23 @@ export class KafkaService implements OnApplicationShutdown {
       list.push(record);
       byTopic.set(record.topic, list);
     }
-    await producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-      })),
-    });
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+        })),
+      });
+    } catch (err) {
+      // kafkajs rolls a partition's sequence number back when a send fails, even when the broker had
+      // already appended the batch (a leader failing over mid-request): every later, different batch is
+      // then refused with OUT_OF_ORDER_SEQUENCE_NUMBER, for good. A fresh producer id starts the sequences
+      // over; the batch sent again may repeat records the broker has, which consumers drop by ce_id.
+      await this.discardProducer(producer);
+      throw err;
+    }
   }
 
   /** Creates missing topics with the configured partitions, replication and `min.insync.replicas`. */
@@ -116,6 +125,11 @@ export class KafkaService implements OnApplicationShutdown {
     // Flushes nothing pending: publish() only resolves after the broker acknowledged.
     await this.producer?.disconnect();
     this.producer = undefined;
+  }
+
+  private async discardProducer(producer: Producer): Promise<void> {
+    if (this.producer === producer) this.producer = undefined;
+    await producer.disconnect().catch(() => undefined);
   }
 
   private async connectedProducer(): Promise<Producer> {

@@ -155,7 +155,8 @@ export async function readSince(brokers: string, topics: string[], from: Offsets
     await admin.connect().then(() => admin.deleteGroups([groupId]), () => undefined).catch(() => undefined);
     await admin.disconnect();
   }
-  return records;
+  // In offset order within each partition, whatever order the fetches arrived in.
+  return records.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
 
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
