@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../config/app.config';
 import type { Metrics } from '../../observability/metrics';
 import { DeadLetter, DeadLetterService } from './dead-letter.service';
-import { ConsumedEvent, EventConsumer, UnprocessableEventError } from './event-consumer.service';
+import { ConsumedEvent, EventConsumer, isDatabaseUnavailable, UnprocessableEventError } from './event-consumer.service';
 
 const CONSUMER = 'persistence.ingest';
 
@@ -242,5 +242,30 @@ describe('EventConsumer.handle', () => {
     await expect(handle(record())).resolves.toBeUndefined();
 
     expect(deadLetter()).toMatchObject({ consumer: CONSUMER, reason: 'plain string failure', attempts: 3 });
+  });
+});
+
+describe('EventConsumer during a database outage', () => {
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('keeps retrying without spending attempts or dead-lettering while the database is unreachable', async () => {
+    const { handle, effect, deadLetters } = setup();
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    for (let i = 0; i < 5; i += 1) effect.mockRejectedValueOnce(down);
+    effect.mockRejectedValueOnce(new Error('terminating connection due to administrator command'));
+
+    await handle(record());
+
+    expect(effect).toHaveBeenCalledTimes(7);
+    expect(deadLetters.setAside).not.toHaveBeenCalled();
+  });
+
+  it('recognises unavailability through TypeORM wrappers and pg SQLSTATE codes, but not ordinary errors', () => {
+    expect(isDatabaseUnavailable({ message: 'query failed', driverError: { code: '57P01' } })).toBe(true);
+    expect(isDatabaseUnavailable({ code: '08006', message: 'connection failure' })).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Connection terminated due to connection timeout'))).toBe(true);
+    expect(isDatabaseUnavailable({ code: '23505', message: 'duplicate key value violates unique constraint' })).toBe(false);
+    expect(isDatabaseUnavailable(new Error('order 11 is not stored yet'))).toBe(false);
   });
 });

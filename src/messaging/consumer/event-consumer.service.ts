@@ -110,6 +110,7 @@ export class EventConsumer {
     };
 
     const { maxAttempts, retryBackoffMs } = this.config.consumers;
+    let outage = 0;
     for (let attempt = 1; ; attempt += 1) {
       try {
         const outcome = await this.dataSource.transaction(async (em) => {
@@ -127,6 +128,16 @@ export class EventConsumer {
         return;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
+        if (isDatabaseUnavailable(err)) {
+          // Not the message's fault: wait for the database (the partition waits too, as it must) and
+          // do not spend the message's attempts; dead-lettering now would set aside a good event.
+          attempt -= 1;
+          outage += 1;
+          if (outage === 1 || outage % 20 === 0) this.logger.warn(`${consumer}: database unavailable, waiting to retry: ${reason}`);
+          await ctx.getHeartbeat()();
+          await delay(Math.min(OUTAGE_MAX_BACKOFF_MS, retryBackoffMs * 2 ** Math.min(outage, 6)));
+          continue;
+        }
         if (err instanceof UnprocessableEventError || attempt >= maxAttempts) {
           this.logger.warn(`${consumer}: ${topic}[${partition}]@${message.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
           return setAside(consumer, reason, attempt);
@@ -137,6 +148,25 @@ export class EventConsumer {
       }
     }
   }
+}
+
+const OUTAGE_MAX_BACKOFF_MS = 5_000;
+const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGE =
+  /connection terminated|connection timeout|connection error|database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|query runner already released/i;
+
+/**
+ * True for errors that say the database cannot be reached right now (SQLSTATE class 08, 57P0x,
+ * 53300, socket errors), as opposed to errors about the message or the code handling it.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 3; depth += 1) {
+    const { code, message, driverError } = e as { code?: string; message?: string; driverError?: unknown };
+    if (typeof code === 'string' && (CONNECTION_ERRNO.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300')) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    e = driverError;
+  }
+  return false;
 }
 
 function parseValue(value: Buffer | null): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
