@@ -82,6 +82,14 @@ async function main(): Promise<void> {
     return;
   }
   const settings = parseArgs(argv);
+  let ctx: BenchContext | undefined;
+  // Ctrl-C or SIGTERM: stop the app cleanly; the exit hook kills the broker and any baseline still running.
+  const onSignal = () => {
+    log('interrupted: stopping the app and the broker');
+    void Promise.allSettled([ctx?.app?.stop()]).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const started = new Date();
   const t0 = nowMs();
   const loadStart = round(loadavg()[0], 2);
@@ -98,16 +106,7 @@ async function main(): Promise<void> {
   const groupId = `nestream-bench-${runId}`;
   let appDb: ReturnType<typeof pool> | undefined;
   let rawDb: ReturnType<typeof pool> | undefined;
-  let ctx: BenchContext | undefined;
   const cpuProfDir = settings.cpuProf ? join(settings.outDir, 'profiles') : undefined;
-
-  // Ctrl-C: stop what we started (the app, the dedicated broker), then exit.
-  const onSignal = () => {
-    log('interrupted: stopping the app and the broker');
-    void Promise.allSettled([ctx?.app?.stop(), broker?.stop()]).then(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   let ingest: IngestResult | undefined;
   let writePath: WritePathResult | undefined;

@@ -8,6 +8,8 @@ import pg from 'pg';
 
 const config = JSON.parse(process.argv[2]);
 const db = new pg.Pool({ connectionString: config.databaseUrl, max: config.poolSize, application_name: 'bench-raw-http' });
+// An idle connection cut by the server must not crash the baseline; the next query reconnects.
+db.on('error', () => undefined);
 
 const PLACE = `
 WITH u AS (SELECT id FROM users WHERE id = $1 FOR SHARE),

@@ -7,6 +7,8 @@ import pg from 'pg';
 
 const config = JSON.parse(process.argv[2]);
 const db = new pg.Pool({ connectionString: config.databaseUrl, max: config.poolSize, application_name: 'bench-raw-ingest' });
+// An idle connection cut by the server must not crash the baseline; the next query reconnects.
+db.on('error', () => undefined);
 const kafka = new Kafka({ clientId: 'nestream-bench-raw-ingest', brokers: config.brokers, logLevel: logLevel.NOTHING });
 const consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
 

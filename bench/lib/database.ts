@@ -29,7 +29,11 @@ export async function resetDatabase(url: string, appDir: string): Promise<void> 
 }
 
 export function pool(url: string, max = 4): Pool {
-  return new Pool({ connectionString: url, max, application_name: 'nestream-bench' });
+  const db = new Pool({ connectionString: url, max, application_name: 'nestream-bench' });
+  // An idle connection cut by the server (a restart, pg_terminate_backend) must not crash the harness;
+  // the next query reconnects, and the run's figures around that moment say what it cost.
+  db.on('error', (err) => process.stderr.write(`PostgreSQL connection lost (${err.message}); reconnecting\n`));
+  return db;
 }
 
 export async function serverVersion(db: Pool): Promise<string> {

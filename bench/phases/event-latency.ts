@@ -14,7 +14,7 @@ const CONSUMER = 'orders.enrichment';
  * then counts with the time it had waited so far: a lower bound, so an overloaded run reads as slow,
  * not as fast (its `missing` says how many).
  */
-export const SETTLE_MS = 20_000;
+export const SETTLE_MS = 15_000;
 
 export type Delays = Percentiles & { missing: number };
 

@@ -96,7 +96,8 @@ export function memoryOf(r: Pick<BenchResult, 'writePath' | 'eventLatency' | 'in
   const writePeak = writeLevels.length ? Math.max(...writeLevels.map((l) => l.nestream.peakRssMb)) : null;
   const rawHttp = writeLevels.length ? Math.max(...writeLevels.map((l) => l.baseline.peakRssMb)) : null;
   return {
-    nestream: { peakRssMb: overallPeakMb, writePathPeakRssMb: writePeak, perPhase },
+    // The last process's VmHWM, or a phase's sampled peak in an earlier process (restarts skip backlogs).
+    nestream: { peakRssMb: Math.max(overallPeakMb, ...Object.values(perPhase)), writePathPeakRssMb: writePeak, perPhase },
     baseline: { rawHttpServerPeakRssMb: rawHttp, rawIngestPeakRssMb: r.ingest?.baseline.peakRssMb ?? null },
     ratio: { writePath: writePeak !== null && rawHttp !== null ? ratio(writePeak, rawHttp) : null },
   };

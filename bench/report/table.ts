@@ -79,7 +79,7 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
     rows: [
       ['under write-path load (MB)', fmt(r.memory.nestream.writePathPeakRssMb), fmt(r.memory.baseline.rawHttpServerPeakRssMb), x(r.memory.ratio.writePath)],
       ...Object.entries(r.memory.nestream.perPhase).map(([phase, mb]): Row => [`${phase} (MB)`, fmt(mb), '', '']),
-      ['whole run (VmHWM, MB)', fmt(r.memory.nestream.peakRssMb), '', ''],
+      ['whole run (MB)', fmt(r.memory.nestream.peakRssMb), '', ''],
     ],
   });
   return sections;

@@ -73,6 +73,7 @@ describe('fault 2: one of two instances is killed with SIGKILL while events flow
       deadLettered: t.deadLettered + o.deadLettered,
       outsideSent: o.sent,
       outsideFailedSends: outside.failedSends,
+      outsideWrittenUnacknowledged: o.writtenUnacknowledged,
       outsideIngested: o.ingested,
       outsideCounted: o.counted,
       takeoverSeconds,

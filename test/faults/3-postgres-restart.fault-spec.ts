@@ -87,6 +87,7 @@ describe('fault 3: PostgreSQL is restarted under load', () => {
       outOfOrder: t.outOfOrder,
       outsideSent: o.sent,
       outsideFailedSends: outside.failedSends,
+      outsideWrittenUnacknowledged: o.writtenUnacknowledged,
       outsideIngested: o.ingested,
       outsideCounted: o.counted,
       deadLettered: t.deadLettered + o.deadLettered,

@@ -2,7 +2,7 @@ import { Topics } from '../../src/events';
 import { AppProcess } from '../support/app-process';
 import { appEnv, lastWords, stopInstances } from './support/apps';
 import { BrokerNode, CLUSTER_BROKERS, clusterDown, clusterUp, kafkaCtl } from './support/infra';
-import { endOffsets, readSince, replicationOf, startGroupAtEnd } from './support/kafka-ledger';
+import { endOffsets, readSince, replicationOf, startGroupAtEnd, waitForLeaders } from './support/kafka-ledger';
 import { OutsideOrders, UserWriteLoad } from './support/load';
 import { progress, report } from './support/summary';
 import { settleOutsideOrders, settleUserWrites, tallyOutsideOrders, tallyUserWrites, USER_TOPICS } from './support/tally';
@@ -13,7 +13,10 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
   let app: AppProcess | undefined;
   let outside: OutsideOrders | undefined;
 
-  beforeAll(() => clusterUp(), 240_000);
+  beforeAll(async () => {
+    await clusterUp();
+    await waitForLeaders(CLUSTER_BROKERS);
+  }, 240_000);
   afterAll(async () => {
     await outside?.close();
     await stopInstances('5', [app]);
@@ -47,6 +50,7 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
       await kafkaCtl('start', victim);
       note(`${victim} started again`);
     }
+    await waitForLeaders(CLUSTER_BROKERS);
     const acknowledgedWhileDown = load.acknowledged.length - before;
     await load.acknowledgedMore(150);
     await Promise.all([load.stop(), outside.stopStream()]);
@@ -72,6 +76,7 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
       deadLettered: t.deadLettered + o.deadLettered,
       outsideSent: o.sent,
       outsideFailedSends: outside.failedSends,
+      outsideWrittenUnacknowledged: o.writtenUnacknowledged,
       outsideOnTopic: o.onTopic,
       outsideIngested: o.ingested,
       outsideCounted: o.counted,

@@ -95,28 +95,34 @@ describe('fault 6: a poison message and a handler that always throws', () => {
     const thrown = ours
       .filter((r) => r.headers[DLQ_HEADERS.consumer] === ALWAYS_THROWS)
       .sort((a, b) => Number(a.headers[DLQ_HEADERS.originalOffset]) - Number(b.headers[DLQ_HEADERS.originalOffset]));
-    // A dead letter is one per message and consumer; an order's effects once (the ingest upsert would bump its version).
-    const distinctLetters = new Set(ours.map((r) => `${r.headers[DLQ_HEADERS.consumer]}@${r.headers[DLQ_HEADERS.originalOffset]}`)).size;
-    const duplicated = ours.length - distinctLetters + e.stored.filter((o) => o.version > 1).length + Math.max(0, e.counted - GOOD_ORDERS);
+    // Other apps on the shared broker read the poison too and dead-letter it as well (consumer `*`), so
+    // on the topic it may appear more than once; this app's own copy is its single dead_letters row.
+    // The broken handler exists only here: one record per order, exactly.
+    const ownPoisonRows = e.letters.filter((l) => l.consumer === '*' && l.offset === offsets[0]).length;
+    const distinctThrown = new Set(thrown.map((r) => r.headers[DLQ_HEADERS.originalOffset])).size;
+    const duplicated = thrown.length - distinctThrown + Math.max(0, ownPoisonRows - 1) + e.stored.filter((o) => o.version > 1).length + Math.max(0, e.counted - GOOD_ORDERS);
     // Each message must end up either handled or on the dead-letter topic: the poison there, each order both.
-    const lost = (poison.length === 0 ? 1 : 0) + (GOOD_ORDERS - Math.min(GOOD_ORDERS, e.stored.length, e.counted)) + (GOOD_ORDERS - new Set(thrown.map((r) => r.headers[DLQ_HEADERS.originalOffset])).size);
+    const lost = (poison.length === 0 || ownPoisonRows === 0 ? 1 : 0) + (GOOD_ORDERS - Math.min(GOOD_ORDERS, e.stored.length, e.counted)) + (GOOD_ORDERS - distinctThrown);
     report('6 poison-and-throwing-handler', {
       accepted: GOOD_ORDERS + 1,
       stored: e.stored.length,
-      published: ours.length,
+      published: (poison.length > 0 ? 1 : 0) + distinctThrown,
       consumed: Math.min(e.stored.length, e.counted),
       lost,
       duplicated,
-      poisonDeadLettered: poison.length,
+      poisonDeadLettered: ownPoisonRows,
+      poisonCopiesOnTopic: poison.length,
       throwingDeadLettered: thrown.length,
       attempts: [...new Set(thrown.map((r) => r.headers[DLQ_HEADERS.attempts]))].join(',') || '-',
       partitionMovedSeconds: movedSeconds,
     });
 
     expect(settled).toBe(true);
-    expect(poison.map(describeLetter)).toEqual([
-      { consumer: '*', topic: Topics.OrderPlaced, partition: String(PARTITION), offset: offsets[0], attempts: '0', reason: expect.stringMatching(/not JSON/) },
-    ]);
+    expect(ownPoisonRows).toBe(1);
+    expect(poison.length).toBeGreaterThanOrEqual(1);
+    for (const letter of poison.map(describeLetter)) {
+      expect(letter).toEqual({ consumer: '*', topic: Topics.OrderPlaced, partition: String(PARTITION), offset: offsets[0], attempts: '0', reason: expect.stringMatching(/not JSON/) });
+    }
     expect(thrown.map(describeLetter)).toEqual(
       offsets.slice(1).map((offset) => ({
         consumer: ALWAYS_THROWS,

@@ -27,10 +27,6 @@ export function kafkaCtl(action: 'stop' | 'kill' | 'start', node: BrokerNode): P
   return script('kafka-ctl.sh', [action, node]);
 }
 
-export async function brokerRunning(node: BrokerNode): Promise<boolean> {
-  return (await script('kafka-ctl.sh', ['status', node])).startsWith('running');
-}
-
 export function clusterUp(): Promise<string> {
   return script('infra-up.sh', ['--cluster', '--no-postgres']);
 }
@@ -52,13 +48,5 @@ export const postgres = {
   async ctl(action: 'stop' | 'start'): Promise<void> {
     // pg_ctlcluster stops in "fast" mode: clients are disconnected at once, as in a crash of the server.
     await run('pg_ctlcluster', ['--skip-systemctl-redirect', postgres.version(), 'main', action], { timeout: 60_000 });
-  },
-  async running(): Promise<boolean> {
-    try {
-      await run('pg_isready', ['-q', '-h', '127.0.0.1', '-t', '2']);
-      return true;
-    } catch {
-      return false;
-    }
   },
 };

@@ -33,6 +33,27 @@ export async function endOffsets(brokers: string, topics: string[]): Promise<Off
 }
 
 /**
+ * Resolves once every partition's leader answers for its offsets: right after a cluster starts, its
+ * brokers answer metadata before every partition has (re-)elected a leader.
+ */
+export async function waitForLeaders(brokers: string, timeoutMs = 90_000): Promise<void> {
+  const admin = kafkaOf(brokers).admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      'every partition to have a leader',
+      async () => {
+        for (const topic of await admin.listTopics()) await admin.fetchTopicOffsets(topic);
+        return true;
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Moves a consumer group to the end of every topic, so an app started with it consumes only what this
  * test writes from now on — not the history other runs left on the shared broker. One member joins the
  * group, commits every partition's end offset and leaves (kafkajs' admin.setOffsets joins once per topic,

@@ -156,6 +156,8 @@ export interface OutsideTally {
   sent: number;
   /** Of those, found on the topic when read back. */
   onTopic: number;
+  /** Orders on the topic whose send the producer saw fail: written anyway, so they count like the others. */
+  writtenUnacknowledged: number;
   /** Ingest effect: order rows stored. */
   ingested: number;
   /** Analytics effect: orders placed counted in the quiet minute's window. */
@@ -163,7 +165,7 @@ export interface OutsideTally {
   lost: number;
   /** Orders some consumer set aside as dead letters. */
   deadLettered: number;
-  /** Effects applied more than once: an order's version above its number of records (the ingest upsert bumps it on every application), or the window counting more orders than were sent. */
+  /** Effects applied more than once: an order's version above its number of records (the ingest upsert bumps it on every application), or the window counting more orders than are on the topic. */
   duplicatedEffects: number;
 }
 
@@ -174,7 +176,7 @@ export async function settleOutsideOrders(orders: OutsideOrders, timeoutMs = 120
       'the outside orders to be ingested and counted',
       () =>
         withDb(async (db) => {
-          const t = await outsideEffects(db, orders);
+          const t = await outsideEffects(db, orders, orders.sent);
           return t.ingested >= orders.sent.length && t.counted >= orders.sent.length;
         }),
       { timeoutMs, intervalMs: 500 },
@@ -185,8 +187,8 @@ export async function settleOutsideOrders(orders: OutsideOrders, timeoutMs = 120
   }
 }
 
-async function outsideEffects(db: Client, orders: OutsideOrders) {
-  const rows = await db.query(`SELECT id, version FROM orders WHERE id = ANY($1::bigint[])`, [orders.sent]);
+async function outsideEffects(db: Client, orders: OutsideOrders, ids: number[]) {
+  const rows = await db.query(`SELECT id, version FROM orders WHERE id = ANY($1::bigint[])`, [ids]);
   const window = await db.query(`SELECT placed FROM analytics_minute_windows WHERE window_start = $1`, [orders.minute]);
   return {
     versions: new Map<number, number>(rows.rows.map((r) => [Number(r.id), r.version])),
@@ -197,29 +199,32 @@ async function outsideEffects(db: Client, orders: OutsideOrders) {
 
 export async function tallyOutsideOrders(orders: OutsideOrders, records: ReadRecord[]): Promise<OutsideTally> {
   return withDb(async (db) => {
-    const sent = new Set(orders.sent);
+    // Every order of this producer on the topic (its product is unique to it), acknowledged or not.
     const copies = new Map<number, number>();
     for (const r of records) {
       if (r.topic !== Topics.OrderPlaced || r.headers.ce_id || !r.value) continue;
-      const id = Number((JSON.parse(r.value) as { id: unknown }).id);
-      if (sent.has(id)) copies.set(id, (copies.get(id) ?? 0) + 1);
+      const order = JSON.parse(r.value) as { id: unknown; product?: unknown };
+      if (typeof order.product !== 'string' || !order.product.startsWith(orders.product)) continue;
+      copies.set(Number(order.id), (copies.get(Number(order.id)) ?? 0) + 1);
     }
-    const effects = await outsideEffects(db, orders);
-    let duplicatedEffects = Math.max(0, effects.counted - copies.size);
+    const written = [...copies.keys()];
+    const effects = await outsideEffects(db, orders, written);
+    let duplicatedEffects = Math.max(0, effects.counted - written.length);
     for (const [id, version] of effects.versions) duplicatedEffects += Math.max(0, version - (copies.get(id) ?? 0));
     const dead = await db.query(`SELECT count(DISTINCT key)::int AS n FROM dead_letters WHERE topic = $1 AND key = ANY($2)`, [
       Topics.OrderPlaced,
-      orders.sent.map(String),
+      written.map(String),
     ]);
-    const notOnTopic = sent.size - copies.size;
-    const notIngested = [...copies.keys()].filter((id) => !effects.versions.has(id)).length;
-    const notCounted = Math.max(0, copies.size - effects.counted);
+    const onTopic = orders.sent.filter((id) => copies.has(id)).length;
+    const notIngested = written.filter((id) => !effects.versions.has(id)).length;
+    const notCounted = Math.max(0, written.length - effects.counted);
     return {
-      sent: sent.size,
-      onTopic: copies.size,
+      sent: orders.sent.length,
+      onTopic,
+      writtenUnacknowledged: written.length - onTopic,
       ingested: effects.ingested,
       counted: effects.counted,
-      lost: notOnTopic + Math.max(notIngested, notCounted),
+      lost: orders.sent.length - onTopic + Math.max(notIngested, notCounted),
       deadLettered: dead.rows[0].n,
       duplicatedEffects,
     };
