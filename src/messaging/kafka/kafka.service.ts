@@ -74,23 +74,53 @@ export class KafkaService implements OnApplicationShutdown {
       const existing = new Set(await admin.listTopics());
       const missing = specs.filter((s) => !existing.has(s.topic));
       if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((s) => ({
-            topic: s.topic,
-            numPartitions: this.config.kafka.topicPartitions,
-            replicationFactor: this.config.kafka.replicationFactor,
-            configEntries: Object.entries({
-              'min.insync.replicas': String(this.config.kafka.minInsyncReplicas),
-              ...s.config,
-            }).map(([name, value]) => ({ name, value })),
-          })),
-        });
+        await this.createAndAwaitLeaders(admin, missing);
       }
       return missing.map((s) => s.topic);
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /**
+   * On a fresh multi-broker cluster the broker kafkajs asks for leaders may not know a new topic yet
+   * ("This server does not host this topic-partition"): then ask again until every partition has a leader.
+   */
+  private async createAndAwaitLeaders(admin: Admin, missing: TopicSpec[]): Promise<void> {
+    try {
+      await this.createTopics(admin, missing);
+      return;
+    } catch (err) {
+      const e = err as { type?: string; originalError?: { type?: string } };
+      const type = e.type ?? e.originalError?.type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: missing.map((s) => s.topic) });
+        if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline) throw new Error(`topics have no leader after 30 s: ${missing.map((s) => s.topic).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  private async createTopics(admin: Admin, missing: TopicSpec[]): Promise<void> {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: this.config.kafka.topicPartitions,
+        replicationFactor: this.config.kafka.replicationFactor,
+        configEntries: Object.entries({
+          'min.insync.replicas': String(this.config.kafka.minInsyncReplicas),
+          ...s.config,
+        }).map(([name, value]) => ({ name, value })),
+      })),
+    });
   }
 
   /**
