@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { Metrics } from '../../observability/metrics';
 import { KafkaService } from '../kafka/kafka.service';
+import { WakeSignal } from '../wake-signal';
 import { OutboxRow, OutboxService } from './outbox.service';
 
 // One relay batch runs at a time across all instances, so rows of one entity leave in id order.
@@ -20,8 +21,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private loop?: Promise<void>;
-  private woken = false;
-  private wakeUp?: () => void;
+  private readonly signal = new WakeSignal();
   private published = 0;
   private failingSinceAt?: Date;
 
@@ -35,8 +35,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Called after a transaction that wrote to the outbox has committed. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.signal.wake();
   }
 
   get publishedCount(): number {
@@ -57,7 +56,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   async beforeApplicationShutdown(): Promise<void> {
     // The loop finishes the batch in flight (published and deleted, or rolled back) and stops.
     this.running = false;
-    this.wake();
+    this.signal.close();
     await this.loop;
   }
 
@@ -79,8 +78,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await delay(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)));
         continue;
       }
-      if (result === 'busy') await this.idle(BUSY_RETRY_MS);
-      else if (result < this.config.outbox.batchSize) await this.idle(this.config.outbox.pollIntervalMs);
+      if (result === 'busy') await this.signal.sleep(BUSY_RETRY_MS);
+      else if (result < this.config.outbox.batchSize) await this.signal.sleep(this.config.outbox.pollIntervalMs);
     }
   }
 
@@ -104,24 +103,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     for (const r of batch) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1);
     for (const [topic, n] of perTopic) this.metrics.eventsPublished(topic, n);
     return batch.length;
-  }
-
-  /** Waits for a wake-up or the poll interval, whichever comes first. */
-  private idle(ms: number): Promise<void> {
-    if (this.woken || !this.running) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        this.woken = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
   }
 }
 

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { Metrics } from '../../observability/metrics';
 import { UnitOfWork } from '../../messaging/unit-of-work';
+import { WakeSignal } from '../../messaging/wake-signal';
 import { SubscriptionDisabler } from '../subscriptions/subscription-disabler.service';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { ClaimedDelivery, Completion, DeliveryQueue } from './delivery-queue';
@@ -29,8 +30,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly timers = new Set<NodeJS.Timeout>();
   private running = false;
   private loop?: Promise<void>;
-  private woken = false;
-  private wakeUp?: () => void;
+  private readonly signal = new WakeSignal();
   private rounds = 0;
   private delivered = 0;
 
@@ -50,8 +50,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** New deliveries are waiting (or a line moved): claim now instead of at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.signal.wake();
   }
 
   /** Claim rounds run so far: lets a test wait for the dispatcher to have looked again. */
@@ -72,7 +71,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** Runs before the database pool closes: no new claims, and every request in flight is recorded. */
   async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
-    this.wake();
+    this.signal.close();
     await this.loop;
     await Promise.all(this.inFlight);
     for (const timer of this.timers) clearTimeout(timer);
@@ -94,14 +93,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         } catch (err) {
           failures += 1;
           if (failures === 1 || failures % 20 === 0) this.logger.warn(`webhook dispatcher cannot claim deliveries (attempt ${failures}): ${(err as Error).message}`);
-          await this.idle(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)));
+          await this.signal.sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)));
           continue;
         }
         for (const delivery of claimed) this.start(delivery);
       }
       this.rounds += 1;
       // A finished request, a new delivery or the poll interval, whichever comes first.
-      await this.idle(this.settings.pollIntervalMs);
+      await this.signal.sleep(this.settings.pollIntervalMs);
     }
   }
 
@@ -160,23 +159,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.timers.add(timer);
   }
 
-  /** Waits for a wake-up or `ms`, whichever comes first. */
-  private idle(ms: number): Promise<void> {
-    if (this.woken || !this.running) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        this.woken = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
-  }
+
 }
 
 function completionOf(decision: Decision): Completion {
