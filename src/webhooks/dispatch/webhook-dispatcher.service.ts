@@ -159,7 +159,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.timers.add(timer);
   }
 
-
 }
 
 function completionOf(decision: Decision): Completion {
