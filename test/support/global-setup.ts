@@ -1,13 +1,17 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { appConfig } from '../../src/config/app.config';
+import { KafkaService } from '../../src/messaging/kafka/kafka.service';
+import { requiredTopics } from '../../src/messaging/topics';
 import { databaseOptions } from '../../src/persistence/database-options';
 import { runMigrations } from '../../src/persistence/migrate';
 import './test-env';
 
 /**
  * Before any e2e file: fail loudly when Postgres or Kafka is unreachable (never skip), then give the
- * run a fresh, migrated database.
+ * run a fresh, migrated database and the app's topics, created as the app creates them. On a fresh
+ * broker a suite's probe may otherwise subscribe before any app has started.
  */
 export default async function globalSetup(): Promise<void> {
   const url = new URL(process.env.DATABASE_URL!);
@@ -44,4 +48,8 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await kafkaAdmin.disconnect();
   }
+  const config = appConfig();
+  const kafka = new KafkaService(config);
+  await kafka.ensureTopics(requiredTopics(config.kafka.retention));
+  await kafka.onApplicationShutdown();
 }
