@@ -30,6 +30,7 @@ export const appConfig = registerAs('app', () => {
         ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME!, password: env.KAFKA_SASL_PASSWORD! }
         : undefined,
       consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
+      sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
       fromBeginning: env.KAFKA_FROM_BEGINNING,
       retention: { eventsMs: env.KAFKA_RETENTION_MS, deadLettersMs: env.KAFKA_DLQ_RETENTION_MS },
     },

@@ -89,6 +89,13 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(64)
   KAFKA_CONSUMER_CONCURRENCY = 3;
 
+  /**
+   * How long the group waits for a silent member before handing its partitions to the others: the
+   * takeover time after a crash. Shorter means faster takeover but more rebalances on a slow machine.
+   */
+  @Transform(toInt) @IsInt() @Min(6000) @Max(300000)
+  KAFKA_SESSION_TIMEOUT_MS = 30000;
+
   /** Where a consumer group with no committed offsets starts: the beginning of each topic, or its end. */
   @Transform(toBoolean) @IsBoolean()
   KAFKA_FROM_BEGINNING = true;

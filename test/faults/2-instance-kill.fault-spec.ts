@@ -24,7 +24,8 @@ describe('fault 2: one of two instances is killed with SIGKILL while events flow
     const topics = [...USER_TOPICS, Topics.OrderPlaced];
     await startGroupAtEnd(SINGLE_BROKER, GROUP);
     const from = await endOffsets(SINGLE_BROKER, topics);
-    instances = await startInstances(2, appEnv(GROUP));
+    // A shorter session timeout than the 30 s default: takeover after a crash follows it.
+    instances = await startInstances(2, appEnv(GROUP, { KAFKA_SESSION_TIMEOUT_MS: '10000' }));
     const [survivor, victim] = instances;
     let alive = [survivor, victim];
     note('two instances ready');

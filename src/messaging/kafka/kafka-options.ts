@@ -44,8 +44,9 @@ export function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
       consumer: {
         groupId: kafka.groupId,
         allowAutoTopicCreation: false,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        sessionTimeout: kafka.sessionTimeoutMs,
+        // Kafka's rule of thumb: heartbeat at most a third of the session timeout.
+        heartbeatInterval: Math.min(3_000, Math.floor(kafka.sessionTimeoutMs / 3)),
       },
       // By default a new group starts at the beginning so events written before the first start are ingested.
       subscribe: { fromBeginning: kafka.fromBeginning },
