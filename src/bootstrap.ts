@@ -12,7 +12,7 @@ import { setupOpenApi } from './common/http/openapi';
 import { validationException } from './common/http/field-errors';
 import { traceMiddleware } from './common/tracing/trace.middleware';
 import { HttpMetrics } from './observability/http-metrics';
-import { kafkaTransportOptions } from './messaging/kafka/kafka-options';
+import { kafkaTransport } from './messaging/kafka/kafka-options';
 import { ConsumerMembership } from './messaging/kafka/consumer-membership';
 import { KafkaService } from './messaging/kafka/kafka.service';
 import { requiredTopics } from './messaging/topics';
@@ -50,7 +50,7 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
   app.useGlobalFilters(new HttpExceptionFilter());
   setupOpenApi(app);
 
-  app.connectMicroservice<MicroserviceOptions>(kafkaTransportOptions(config.kafka), { inheritAppConfig: true });
+  app.connectMicroservice<MicroserviceOptions>(kafkaTransport(config.kafka), { inheritAppConfig: true });
   return app;
 }
 

@@ -40,7 +40,7 @@ export const appConfig = registerAs('app', () => {
       batchSize: env.OUTBOX_BATCH_SIZE,
       readyMaxAgeMs: env.OUTBOX_READY_MAX_AGE_MS,
     },
-    consumers: { maxAttempts: env.CONSUMER_MAX_ATTEMPTS, retryBackoffMs: env.CONSUMER_RETRY_BACKOFF_MS },
+    consumers: { maxAttempts: env.CONSUMER_MAX_ATTEMPTS, retryBackoffMs: env.CONSUMER_RETRY_BACKOFF_MS, batchSize: env.CONSUMER_BATCH_SIZE },
     adminToken: env.ADMIN_TOKEN,
     shutdown: { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, drainMs: env.SHUTDOWN_DRAIN_MS },
     analytics: {

@@ -36,11 +36,37 @@ function kafkaContext(message: FakeRecord): KafkaContext {
   } as unknown as KafkaContext;
 }
 
-function setup({ alreadyProcessed = false } = {}) {
-  const em = { query: jest.fn(async () => (alreadyProcessed ? [] : [{}])) };
-  const dataSource = { transaction: jest.fn(async (fn: (m: typeof em) => Promise<unknown>) => fn(em)) };
+/**
+ * A database double with an inbox: a message id is claimed once; a transaction that throws claims nothing.
+ * Single-row claims return one row, multi-row claims return the ids they inserted, as Postgres does.
+ */
+function inboxDouble(alreadyProcessed: boolean) {
+  const inbox = new Set<string>();
+  let pending: string[] = [];
+  const em = {
+    query: jest.fn(async (sql: string, params: unknown[] = []) => {
+      if (!sql.includes('INSERT INTO inbox')) return [{}];
+      const ids = sql.includes('unnest') ? (params[1] as string[]) : [params[1] as string];
+      const fresh = alreadyProcessed ? [] : [...new Set(ids)].filter((id) => !inbox.has(id) && !pending.includes(id));
+      pending.push(...fresh);
+      return sql.includes('unnest') ? fresh.map((id) => ({ message_id: id })) : fresh.map(() => ({}));
+    }),
+  };
+  const dataSource = {
+    transaction: jest.fn(async (fn: (m: typeof em) => Promise<unknown>) => {
+      pending = [];
+      const result = await fn(em);
+      pending.forEach((id) => inbox.add(id));
+      return result;
+    }),
+  };
+  return { em, dataSource };
+}
+
+function setup({ alreadyProcessed = false, batchSize = 500 } = {}) {
+  const { em, dataSource } = inboxDouble(alreadyProcessed);
   const deadLetters = { setAside: jest.fn(async (_d: DeadLetter) => undefined) };
-  const config = { events: { source: '/nestream' }, consumers: { maxAttempts: 3, retryBackoffMs: 0 } };
+  const config = { events: { source: '/nestream' }, consumers: { maxAttempts: 3, retryBackoffMs: 0, batchSize } };
   const consumer = new EventConsumer(
     dataSource as unknown as DataSource,
     deadLetters as unknown as DeadLetterService,
@@ -50,7 +76,7 @@ function setup({ alreadyProcessed = false } = {}) {
   const effect = jest.fn(async (_event: ConsumedEvent<unknown>, _em: EntityManager) => undefined);
   const handle = (message: FakeRecord) => consumer.handle(CONSUMER, 'user_created', kafkaContext(message), effect);
   const deadLetter = (): DeadLetter => deadLetters.setAside.mock.calls[0][0];
-  return { em, deadLetters, effect, handle, deadLetter };
+  return { em, dataSource, deadLetters, effect, handle, deadLetter };
 }
 
 describe('EventConsumer.handle', () => {
@@ -242,6 +268,56 @@ describe('EventConsumer.handle', () => {
     await expect(handle(record())).resolves.toBeUndefined();
 
     expect(deadLetter()).toMatchObject({ consumer: CONSUMER, reason: 'plain string failure', attempts: 3 });
+  });
+});
+
+describe('EventConsumer group commit', () => {
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  const user = (id: number, offset: number) => record({ value: json({ id, name: `user ${id}` }), key: Buffer.from(String(id)), offset: String(offset) });
+  const appliedOffsets = (effect: jest.Mock) => effect.mock.calls.map(([event]) => (event as ConsumedEvent<unknown>).offset);
+
+  it('applies records handed out together in one transaction, in offset order, with one inbox claim', async () => {
+    const { handle, effect, dataSource, em } = setup();
+
+    await Promise.all([user(3, 12), user(1, 10), user(2, 11)].map(handle));
+
+    expect(dataSource.transaction).toHaveBeenCalledTimes(1);
+    expect(appliedOffsets(effect)).toEqual(['10', '11', '12']);
+    const claims = em.query.mock.calls.filter(([sql]) => String(sql).includes('INSERT INTO inbox'));
+    expect(claims).toEqual([[expect.stringContaining('unnest'), [CONSUMER, ['kafka:user_created:0:10', 'kafka:user_created:0:11', 'kafka:user_created:0:12']]]]);
+  });
+
+  it('applies a record delivered twice in one batch once', async () => {
+    const { handle, effect } = setup();
+
+    await Promise.all([user(1, 10), user(1, 10)].map(handle));
+
+    expect(appliedOffsets(effect)).toEqual(['10']);
+  });
+
+  it('never puts more than CONSUMER_BATCH_SIZE records in one transaction', async () => {
+    const { handle, effect, dataSource } = setup({ batchSize: 2 });
+
+    await Promise.all([user(1, 10), user(2, 11), user(3, 12)].map(handle));
+
+    expect(dataSource.transaction).toHaveBeenCalledTimes(2);
+    expect(appliedOffsets(effect)).toEqual(['10', '11', '12']);
+  });
+
+  it('rolls the batch back when one effect fails, then applies each record alone: the others succeed, the bad one is dead-lettered', async () => {
+    const { handle, effect, deadLetters, deadLetter } = setup();
+    effect.mockImplementation(async (event) => {
+      if (event.offset === '11') throw new Error('user 2 is broken');
+    });
+
+    await Promise.all([user(1, 10), user(2, 11), user(3, 12)].map(handle));
+
+    // In the batch: 10, then 11 fails. Alone: 10, 11 × 3 attempts, 12.
+    expect(appliedOffsets(effect)).toEqual(['10', '11', '10', '11', '11', '11', '12']);
+    expect(deadLetters.setAside).toHaveBeenCalledTimes(1);
+    expect(deadLetter()).toMatchObject({ consumer: CONSUMER, offset: '11', reason: 'user 2 is broken', attempts: 3 });
   });
 });
 

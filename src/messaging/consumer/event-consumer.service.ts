@@ -3,7 +3,7 @@ import type { KafkaContext } from '@nestjs/microservices';
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { EventType, readEventPayload, schemaVersionOf } from '../../events';
-import { childOf, parseTraceparent, runInTrace, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
+import { childOf, parseTraceparent, runInTrace, TraceContext, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
 import { readEnvelope, ReceivedMetadata } from '../envelope';
 import { Metrics } from '../../observability/metrics';
 import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
@@ -37,12 +37,16 @@ type Effect<T> = (event: ConsumedEvent<T>, em: EntityManager) => Promise<void>;
  * The one consumer pipeline every `@EventPattern` handler goes through: parse the value, validate it
  * against the schema version it names and upcast it to the current one, run the effect exactly once
  * per consumer (inbox row in the same transaction), retry failures with backoff a bounded number of
- * times, then dead-letter. It never throws for a bad message, so a
+ * times, then dead-letter. Records that arrive together share one transaction per consumer (group
+ * commit: one commit instead of one per record). It never throws for a bad message, so a
  * partition never stalls and the process never crashes on one.
  */
 @Injectable()
 export class EventConsumer {
   private readonly logger = new Logger(EventConsumer.name);
+  /** Records waiting for their consumer's next transaction, by consumer name. */
+  private readonly queues = new Map<string, Work[]>();
+  private readonly draining = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -55,15 +59,16 @@ export class EventConsumer {
     // Logs written while handling the record carry the trace of the request that produced it.
     const headers = stringHeaders(ctx.getMessage().headers as Record<string, unknown>);
     const trace = childOf(parseTraceparent(headers[TRACEPARENT_HEADER]));
-    return runInTrace(trace, () => this.process(consumer, type, ctx, headers, effect));
+    return runInTrace(trace, () => this.process(consumer, type, ctx, headers, effect, trace));
   }
 
-  private async process<T>(
+  private process<T>(
     consumer: string,
     type: EventType,
     ctx: KafkaContext,
     headers: Record<string, string>,
     effect: Effect<T>,
+    trace: TraceContext,
   ): Promise<void> {
     const message = ctx.getMessage();
     const topic = ctx.getTopic();
@@ -108,7 +113,93 @@ export class EventConsumer {
       key: message.key == null ? null : String(message.key),
       occurredAt: validDate(metadata.time) ?? new Date(Number(message.timestamp)),
     };
+    return new Promise((resolve, reject) => {
+      const work: Work = { event: event as ConsumedEvent<unknown>, effect: effect as Effect<unknown>, ctx, trace, setAside, resolve, reject };
+      this.queueOf(consumer).push(work);
+      this.schedule(consumer);
+    });
+  }
 
+  private queueOf(consumer: string): Work[] {
+    let queue = this.queues.get(consumer);
+    if (!queue) this.queues.set(consumer, (queue = []));
+    return queue;
+  }
+
+  /**
+   * Group commit: records handed out together (a fetched batch, several partitions) reach this queue in
+   * the same turn of the event loop; the next turn applies them. One drain per consumer at a time, so a
+   * consumer's transactions never overlap and a partition's records are applied in offset order.
+   */
+  private schedule(consumer: string): void {
+    if (this.draining.has(consumer)) return;
+    this.draining.add(consumer);
+    setImmediate(() => void this.drain(consumer));
+  }
+
+  private async drain(consumer: string): Promise<void> {
+    const queue = this.queueOf(consumer);
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, this.config.consumers.batchSize).sort(byPosition);
+        await this.applyBatch(consumer, batch);
+      }
+    } finally {
+      this.draining.delete(consumer);
+      // Work queued by a caller that saw this drain running just before it finished.
+      if (queue.length > 0) this.schedule(consumer);
+    }
+  }
+
+  /**
+   * Applies every record of the batch and claims them in the inbox, all in one transaction. If anything
+   * fails, the transaction rolls back as a whole and each record is applied again on its own, with its
+   * own retries and dead-lettering, so one bad record costs the others nothing but time.
+   */
+  private async applyBatch(consumer: string, batch: Work[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const outcomes = await this.dataSource.transaction(async (em) => {
+          const rows: { message_id: string }[] = await em.query(
+            `INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id`,
+            [consumer, batch.map((w) => w.event.id)],
+          );
+          const claimed = new Set(rows.map((r) => r.message_id));
+          const result: Outcome[] = [];
+          for (const work of batch) {
+            // Not claimed: processed before (a redelivery), or a second copy of a record in this batch.
+            if (!claimed.delete(work.event.id)) {
+              result.push('duplicate');
+              continue;
+            }
+            await runInTrace(work.trace, () => work.effect(work.event, em));
+            result.push('processed');
+          }
+          return result;
+        });
+        batch.forEach((work, i) => this.done(consumer, work, outcomes[i]));
+        return;
+      } catch (err) {
+        this.logger.debug(`${consumer}: batch of ${batch.length} rolled back, applying one by one: ${(err as Error).message}`);
+      }
+    }
+    for (const work of batch) {
+      await runInTrace(work.trace, () => this.applyAlone(consumer, work)).then(work.resolve, work.reject);
+    }
+  }
+
+  private done(consumer: string, work: Work, outcome: Outcome): void {
+    const { event } = work;
+    this.metrics.eventConsumed(event.topic, consumer, outcome);
+    runInTrace(work.trace, () =>
+      this.logger.debug(`${consumer}: handled ${event.type} ${event.id} from ${event.topic}[${event.partition}]@${event.offset}`),
+    );
+    work.resolve();
+  }
+
+  /** One record in its own transaction: retried with backoff, then dead-lettered; waits out database outages. */
+  private async applyAlone(consumer: string, work: Work): Promise<void> {
+    const { event, effect, ctx } = work;
     const { maxAttempts, retryBackoffMs } = this.config.consumers;
     let outage = 0;
     for (let attempt = 1; ; attempt += 1) {
@@ -123,8 +214,8 @@ export class EventConsumer {
           await effect(event, em);
           return 'processed' as const;
         });
-        this.metrics.eventConsumed(topic, consumer, outcome);
-        this.logger.debug(`${consumer}: handled ${type} ${event.id} from ${topic}[${partition}]@${message.offset}`);
+        this.metrics.eventConsumed(event.topic, consumer, outcome);
+        this.logger.debug(`${consumer}: handled ${event.type} ${event.id} from ${event.topic}[${event.partition}]@${event.offset}`);
         return;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
@@ -139,15 +230,38 @@ export class EventConsumer {
           continue;
         }
         if (err instanceof UnprocessableEventError || attempt >= maxAttempts) {
-          this.logger.warn(`${consumer}: ${topic}[${partition}]@${message.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
-          return setAside(consumer, reason, attempt);
+          this.logger.warn(`${consumer}: ${event.topic}[${event.partition}]@${event.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
+          return work.setAside(consumer, reason, attempt);
         }
-        this.metrics.eventConsumed(topic, consumer, 'retried');
+        this.metrics.eventConsumed(event.topic, consumer, 'retried');
         await ctx.getHeartbeat()();
         await delay(retryBackoffMs * 2 ** (attempt - 1));
       }
     }
   }
+}
+
+type Outcome = 'processed' | 'duplicate';
+
+/** A record waiting for its consumer's next transaction, and the caller waiting for it. */
+interface Work {
+  event: ConsumedEvent<unknown>;
+  effect: Effect<unknown>;
+  ctx: KafkaContext;
+  trace: TraceContext;
+  setAside: (consumer: string, reason: string, attempts: number) => Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Offset order within a partition; topics and partitions in a stable order between them. */
+function byPosition(a: Work, b: Work): number {
+  const x = a.event;
+  const y = b.event;
+  if (x.topic !== y.topic) return x.topic < y.topic ? -1 : 1;
+  if (x.partition !== y.partition) return x.partition - y.partition;
+  const d = BigInt(x.offset) - BigInt(y.offset);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
 }
 
 const OUTAGE_MAX_BACKOFF_MS = 5_000;

@@ -1,7 +1,8 @@
-import { KafkaOptions, Transport } from '@nestjs/microservices';
+import { CustomStrategy, KafkaOptions, Transport } from '@nestjs/microservices';
 import { Logger } from '@nestjs/common';
 import { KafkaConfig, logCreator, logLevel, Partitioners } from 'kafkajs';
 import type { AppConfig } from '../../config/app.config';
+import { BatchingKafkaServer } from './batching-kafka-server';
 
 // Routine during rebalances and broker start-up; kafkajs reports them as errors and retries by itself.
 const EXPECTED = /rebalancing|rejoin is needed|coordinator is not available|coordinator.*loading|not the correct coordinator/i;
@@ -34,7 +35,7 @@ export function kafkaClientConfig(kafka: AppConfig['kafka'], clientIdSuffix = ''
 }
 
 /** Options of the Nest Kafka transport that runs every `@EventPattern` consumer of this app. */
-export function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
+function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
   return {
     transport: Transport.KAFKA,
     options: {
@@ -57,4 +58,9 @@ export function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
       parser: { keepBinary: true },
     },
   };
+}
+
+/** The transport every `@EventPattern` consumer runs on: Nest's Kafka server, dispatching batches. */
+export function kafkaTransport(kafka: AppConfig['kafka']): CustomStrategy {
+  return { strategy: new BatchingKafkaServer(kafkaTransportOptions(kafka).options!) };
 }
