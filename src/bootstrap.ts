@@ -50,7 +50,7 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
   app.useGlobalFilters(new HttpExceptionFilter());
   setupOpenApi(app);
 
-  app.connectMicroservice<MicroserviceOptions>(kafkaTransport(config.kafka), { inheritAppConfig: true });
+  app.connectMicroservice<MicroserviceOptions>(kafkaTransport(config.kafka, config.consumers.batchSize), { inheritAppConfig: true });
   return app;
 }
 

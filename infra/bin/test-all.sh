@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start command two (`npm run test:all`), and what CI runs: from a fresh clone, install,
-# bring the infrastructure up, then type-check, build, and run the unit and e2e tests.
+# bring the infrastructure up, then type-check, build, and run the unit, e2e and fault tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -38,3 +38,5 @@ step "e2e tests (real Kafka and PostgreSQL)"
 npx jest -c test/jest-e2e.config.js --ci --runInBand
 step "docker-compose.yml validation"
 bash infra/bin/compose-check.sh
+step "fault tests (broker, instance, PostgreSQL, webhook receiver, cluster node, handler)"
+bash test/faults/run.sh

@@ -6,7 +6,8 @@ import { validationException } from './field-errors';
 import { HttpExceptionFilter } from './http-exception.filter';
 
 function fakeResponse() {
-  const res = { statusCode: 0, body: undefined as unknown, status: jest.fn(), json: jest.fn() };
+  const res = { statusCode: 0, body: undefined as unknown, headers: {} as Record<string, string>, status: jest.fn(), json: jest.fn(), setHeader: jest.fn() };
+  res.setHeader.mockImplementation((name: string, value: string) => (res.headers[name] = value));
   res.status.mockImplementation((code: number) => {
     res.statusCode = code;
     return res;
@@ -116,6 +117,15 @@ describe('HttpExceptionFilter', () => {
     const res = send(new NotFoundException('Cannot GET /nowhere'));
 
     expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /nowhere' });
+  });
+
+  it('answers a database that cannot be reached with 503 and Retry-After, not 500', () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const res = send(Object.assign(new Error('Connection terminated unexpectedly'), { driverError: { code: '57P01' } }));
+
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['Retry-After']).toBe('2');
+    expect(res.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly.' });
   });
 
   it('answers an unknown error with 500 without leaking its message', () => {

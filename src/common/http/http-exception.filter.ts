@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
+import { isDatabaseUnavailable } from '../../persistence/database-unavailable';
 import { ConflictError, DomainError, EntityNotFoundError, PreconditionFailedError, UnprocessableError } from '../errors';
 
 const STATUS_OF_DOMAIN_ERROR = new Map<Function, number>([
@@ -10,10 +11,13 @@ const STATUS_OF_DOMAIN_ERROR = new Map<Function, number>([
   [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
 ]);
 
+const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 /**
  * Every HTTP error leaves through here with one body shape:
- * `{ statusCode, error, message, errors?: [{ field, messages }] }`. Anything unexpected is a 500,
- * logged with its stack and answered without internals.
+ * `{ statusCode, error, message, errors?: [{ field, messages }] }`. A database that cannot be reached
+ * is a 503 with `Retry-After`, not the client's fault and not a bug. Anything unexpected is a
+ * 500, logged with its stack and answered without internals.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -23,6 +27,16 @@ export class HttpExceptionFilter implements ExceptionFilter {
     // Kafka handlers never throw (the consumer pipeline catches); anything else passes through unchanged.
     if (host.getType() !== 'http') return throwError(() => exception);
     const res = host.switchToHttp().getResponse<Response>();
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: reasonPhrase(HttpStatus.SERVICE_UNAVAILABLE),
+        message: 'The database is unavailable; retry shortly.',
+      });
+      return;
+    }
     const { status, body } = this.describe(exception);
     // A deliberate 5xx (readiness answering 503) is not a fault; anything unexpected is logged with its stack.
     if (status >= 500 && !(exception instanceof HttpException)) this.logger.error(exception instanceof Error ? exception.stack : String(exception));

@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../config/app.config';
 import type { Metrics } from '../../observability/metrics';
 import { DeadLetter, DeadLetterService } from './dead-letter.service';
-import { ConsumedEvent, EventConsumer, isDatabaseUnavailable, UnprocessableEventError } from './event-consumer.service';
+import { ConsumedEvent, EventConsumer, UnprocessableEventError } from './event-consumer.service';
 
 const CONSUMER = 'persistence.ingest';
 
@@ -306,18 +306,33 @@ describe('EventConsumer group commit', () => {
     expect(appliedOffsets(effect)).toEqual(['10', '11', '12']);
   });
 
-  it('rolls the batch back when one effect fails, then applies each record alone: the others succeed, the bad one is dead-lettered', async () => {
-    const { handle, effect, deadLetters, deadLetter } = setup();
+  it('when one effect fails, rolls the batch back and isolates that record: the others are applied in batches, it alone is retried and dead-lettered', async () => {
+    const { handle, effect, dataSource, deadLetters, deadLetter } = setup();
     effect.mockImplementation(async (event) => {
-      if (event.offset === '11') throw new Error('user 2 is broken');
+      if (event.offset === '12') throw new Error('user 3 is broken');
     });
 
-    await Promise.all([user(1, 10), user(2, 11), user(3, 12)].map(handle));
+    await Promise.all([user(1, 10), user(2, 11), user(3, 12), user(4, 13), user(5, 14)].map(handle));
 
-    // In the batch: 10, then 11 fails. Alone: 10, 11 × 3 attempts, 12.
-    expect(appliedOffsets(effect)).toEqual(['10', '11', '10', '11', '11', '11', '12']);
+    // The batch fails at 12; then 10–11 as a batch, 12 alone × 3 attempts, 13–14 as a batch.
+    expect(appliedOffsets(effect)).toEqual(['10', '11', '12', '10', '11', '12', '12', '12', '13', '14']);
+    expect(dataSource.transaction).toHaveBeenCalledTimes(6);
     expect(deadLetters.setAside).toHaveBeenCalledTimes(1);
-    expect(deadLetter()).toMatchObject({ consumer: CONSUMER, offset: '11', reason: 'user 2 is broken', attempts: 3 });
+    expect(deadLetter()).toMatchObject({ consumer: CONSUMER, offset: '12', reason: 'user 3 is broken', attempts: 3 });
+  });
+
+  it('applies every record alone when the batch fails outside any effect (the commit, say)', async () => {
+    const { handle, effect, dataSource, em } = setup();
+    // Runs the work, then fails to commit: nothing it claimed is kept.
+    dataSource.transaction.mockImplementationOnce(async (fn) => {
+      await fn(em);
+      throw new Error('could not serialize access');
+    });
+
+    await Promise.all([user(1, 10), user(2, 11)].map(handle));
+
+    expect(appliedOffsets(effect)).toEqual(['10', '11', '10', '11']);
+    expect(dataSource.transaction).toHaveBeenCalledTimes(3);
   });
 });
 
@@ -335,13 +350,5 @@ describe('EventConsumer during a database outage', () => {
 
     expect(effect).toHaveBeenCalledTimes(7);
     expect(deadLetters.setAside).not.toHaveBeenCalled();
-  });
-
-  it('recognises unavailability through TypeORM wrappers and pg SQLSTATE codes, but not ordinary errors', () => {
-    expect(isDatabaseUnavailable({ message: 'query failed', driverError: { code: '57P01' } })).toBe(true);
-    expect(isDatabaseUnavailable({ code: '08006', message: 'connection failure' })).toBe(true);
-    expect(isDatabaseUnavailable(new Error('Connection terminated due to connection timeout'))).toBe(true);
-    expect(isDatabaseUnavailable({ code: '23505', message: 'duplicate key value violates unique constraint' })).toBe(false);
-    expect(isDatabaseUnavailable(new Error('order 11 is not stored yet'))).toBe(false);
   });
 });

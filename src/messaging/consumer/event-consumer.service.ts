@@ -6,6 +6,7 @@ import { EventType, readEventPayload, schemaVersionOf } from '../../events';
 import { childOf, parseTraceparent, runInTrace, TraceContext, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
 import { readEnvelope, ReceivedMetadata } from '../envelope';
 import { Metrics } from '../../observability/metrics';
+import { isDatabaseUnavailable } from '../../persistence/database-unavailable';
 import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
 
 export interface ConsumedEvent<T> {
@@ -152,12 +153,14 @@ export class EventConsumer {
   }
 
   /**
-   * Applies every record of the batch and claims them in the inbox, all in one transaction. If anything
-   * fails, the transaction rolls back as a whole and each record is applied again on its own, with its
-   * own retries and dead-lettering, so one bad record costs the others nothing but time.
+   * Applies every record of the batch and claims them in the inbox, all in one transaction. If an effect
+   * throws, the transaction rolls back as a whole; the records before it are applied again as a batch,
+   * the failing one on its own (with its retries and dead-lettering), the rest as a batch again. If the
+   * transaction fails otherwise (the commit, the database), every record is applied on its own.
    */
   private async applyBatch(consumer: string, batch: Work[]): Promise<void> {
     if (batch.length > 1) {
+      let failedAt: number | undefined;
       try {
         const outcomes = await this.dataSource.transaction(async (em) => {
           const rows: { message_id: string }[] = await em.query(
@@ -172,7 +175,9 @@ export class EventConsumer {
               result.push('duplicate');
               continue;
             }
+            failedAt = result.length;
             await runInTrace(work.trace, () => work.effect(work.event, em));
+            failedAt = undefined;
             result.push('processed');
           }
           return result;
@@ -180,7 +185,15 @@ export class EventConsumer {
         batch.forEach((work, i) => this.done(consumer, work, outcomes[i]));
         return;
       } catch (err) {
-        this.logger.debug(`${consumer}: batch of ${batch.length} rolled back, applying one by one: ${(err as Error).message}`);
+        this.logger.debug(`${consumer}: batch of ${batch.length} rolled back at record ${failedAt ?? '-'}: ${(err as Error).message}`);
+      }
+      if (failedAt !== undefined) {
+        // A record that fails now often succeeds a moment later (an order the ingest consumer has not
+        // committed yet): only it pays for the retries.
+        await this.applyBatch(consumer, batch.slice(0, failedAt));
+        await this.applyBatch(consumer, [batch[failedAt]]);
+        await this.applyBatch(consumer, batch.slice(failedAt + 1));
+        return;
       }
     }
     for (const work of batch) {
@@ -265,24 +278,6 @@ function byPosition(a: Work, b: Work): number {
 }
 
 const OUTAGE_MAX_BACKOFF_MS = 5_000;
-const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const UNAVAILABLE_MESSAGE =
-  /connection terminated|connection timeout|connection error|database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|query runner already released/i;
-
-/**
- * True for errors that say the database cannot be reached right now (SQLSTATE class 08, 57P0x,
- * 53300, socket errors), as opposed to errors about the message or the code handling it.
- */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 3; depth += 1) {
-    const { code, message, driverError } = e as { code?: string; message?: string; driverError?: unknown };
-    if (typeof code === 'string' && (CONNECTION_ERRNO.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300')) return true;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
-    e = driverError;
-  }
-  return false;
-}
-
 function parseValue(value: Buffer | null): { ok: true; value: Record<string, unknown> } | { ok: false; reason: string } {
   if (value === null || value.length === 0) return { ok: false, reason: 'value is empty' };
   let parsed: unknown;
