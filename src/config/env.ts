@@ -129,7 +129,7 @@ export class EnvironmentVariables {
 
   /** Most records one consumer applies in one transaction; 1 gives every record its own transaction. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000)
-  CONSUMER_BATCH_SIZE = 500;
+  CONSUMER_BATCH_SIZE = 100;
 
   @Transform(toInt) @IsInt() @Min(1024) @Max(100 * 1024 * 1024)
   HTTP_BODY_LIMIT_BYTES = 1024 * 1024;

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
+import { lockForTransaction } from '../persistence/transaction-lock';
 
 /** Serialises feed inserts so ids become visible in id order (see record). */
 const FEED_LOCK = 7_310_200;
@@ -76,7 +77,7 @@ export class LiveFeedService implements OnApplicationBootstrap, OnModuleDestroy 
    * id n can never later find a committed row below n, which is what makes resume-by-id lossless.
    */
   async record(em: EntityManager, e: ConsumedEvent<Record<string, unknown>>): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock($1)`, [FEED_LOCK]);
+    await lockForTransaction(em, FEED_LOCK);
     await em.query(
       `INSERT INTO live_events (event_id, type, topic, "partition", "offset", key, payload, occurred_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
