@@ -68,7 +68,10 @@ export class DedicatedBroker {
       ].join('\n'),
     );
     const java = ['-Dlog4j.configuration=file:' + join(KAFKA_DIR, 'log4j.properties'), `-Dkafka.logs.dir=${dir}`, '-cp', join(lib, '*')];
-    const clusterId = randomBytes(16).toString('base64url');
+    // A leading "-" would be read as an option by the storage tool (Kafka's own random-uuid avoids it too).
+    let clusterId: string;
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
     const format = spawnSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties], { encoding: 'utf8' });
     if (format.status !== 0) throw new Error(`formatting the dedicated broker's storage failed: ${format.stderr || format.stdout}`);
     // The development broker's JVM settings (infra/bin/lib.sh).
