@@ -1,7 +1,14 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
+import { withDeadline } from '../../common/deadline';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { kafkaClientConfig } from './kafka-options';
+
+/**
+ * Longer than kafkajs's whole retry schedule for a send (kafka-options.ts: 8 retries, backoff capped at
+ * 10 s), so only a send that is stuck, not one that is retrying, hits it.
+ */
+const SEND_DEADLINE_MS = 60_000;
 
 export interface OutgoingRecord {
   topic: string;
@@ -48,7 +55,7 @@ export class KafkaService implements OnApplicationShutdown {
       byTopic.set(record.topic, list);
     }
     try {
-      await producer.sendBatch({
+      const sent = producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
         topicMessages: [...byTopic].map(([topic, list]) => ({
@@ -56,6 +63,9 @@ export class KafkaService implements OnApplicationShutdown {
           messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
         })),
       });
+      // Seen once in a three-broker failover: a send that never settled, holding the relay (and the
+      // outbox behind it) for minutes. Past the deadline it counts as failed; the caller sends again.
+      await withDeadline(sent, SEND_DEADLINE_MS, `sending ${records.length} record(s) to Kafka took longer than ${SEND_DEADLINE_MS / 1000} s`);
     } catch (err) {
       // kafkajs rolls a partition's sequence number back when a send fails, even when the broker had
       // already appended the batch (a leader failing over mid-request): every later, different batch is
@@ -159,7 +169,8 @@ export class KafkaService implements OnApplicationShutdown {
 
   private async discardProducer(producer: Producer): Promise<void> {
     if (this.producer === producer) this.producer = undefined;
-    await producer.disconnect().catch(() => undefined);
+    // Not awaited past a deadline either: a producer stuck in a send may be stuck in disconnecting too.
+    await withDeadline(producer.disconnect(), SEND_DEADLINE_MS, 'disconnect').catch(() => undefined);
   }
 
   private async connectedProducer(): Promise<Producer> {
@@ -173,9 +184,12 @@ export class KafkaService implements OnApplicationShutdown {
         allowAutoTopicCreation: false,
       });
       try {
-        await producer.connect();
+        await withDeadline(producer.connect(), SEND_DEADLINE_MS, `connecting to Kafka took longer than ${SEND_DEADLINE_MS / 1000} s`);
         this.producer = producer;
         return producer;
+      } catch (err) {
+        void producer.disconnect().catch(() => undefined);
+        throw err;
       } finally {
         this.connecting = undefined;
       }
