@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
+import { beforeCommit } from '../persistence/transaction-hooks';
 import { lockForTransaction } from '../persistence/transaction-lock';
 
 /** Serialises feed inserts so ids become visible in id order (see record). */
@@ -44,6 +45,8 @@ export interface FeedSubscriber {
  */
 @Injectable()
 export class LiveFeedService implements OnApplicationBootstrap, OnModuleDestroy {
+  /** Events recorded in a transaction, inserted together at its end. */
+  private readonly pending = new WeakMap<EntityManager, ConsumedEvent<Record<string, unknown>>[]>();
   private readonly logger = new Logger(LiveFeedService.name);
   private readonly subscribers = new Set<FeedSubscriber>();
   private readonly pumping = new Map<FeedSubscriber, Promise<void>>();
@@ -72,18 +75,34 @@ export class LiveFeedService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * Records a consumed event, inside the consumer's transaction. The advisory lock is held until that
-   * transaction commits, so ids are handed out and committed in the same order: a reader that has seen
-   * id n can never later find a committed row below n, which is what makes resume-by-id lossless.
+   * Records a consumed event, inside the consumer's transaction. The events of a batch are inserted
+   * together at its end, under an advisory lock held until the transaction commits, so ids are handed
+   * out and committed in the same order: a reader that has seen id n can never later find a committed
+   * row below n, which is what makes resume-by-id lossless.
    */
   async record(em: EntityManager, e: ConsumedEvent<Record<string, unknown>>): Promise<void> {
-    await lockForTransaction(em, FEED_LOCK);
-    await em.query(
-      `INSERT INTO live_events (event_id, type, topic, "partition", "offset", key, payload, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (event_id) DO NOTHING`,
-      [e.id, e.type, e.topic, e.partition, e.offset, e.key, JSON.stringify(e.payload), e.occurredAt],
-    );
+    let batch = this.pending.get(em);
+    if (!batch) this.pending.set(em, (batch = []));
+    batch.push(e);
+    beforeCommit(em, 'live.feed', async () => {
+      this.pending.delete(em);
+      await lockForTransaction(em, FEED_LOCK);
+      await em.query(
+        `INSERT INTO live_events (event_id, type, topic, "partition", "offset", key, payload, occurred_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::jsonb[], $8::timestamptz[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        [
+          batch.map((b) => b.id),
+          batch.map((b) => b.type),
+          batch.map((b) => b.topic),
+          batch.map((b) => b.partition),
+          batch.map((b) => b.offset),
+          batch.map((b) => b.key),
+          batch.map((b) => JSON.stringify(b.payload)),
+          batch.map((b) => b.occurredAt),
+        ],
+      );
+    });
   }
 
   /** The newest id, where a client that asks for no history starts. */

@@ -10,15 +10,12 @@ import { Transaction, UnitOfWork } from '../messaging/unit-of-work';
 import { historyPage } from '../persistence/event-log/entity-history';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
 import { FoldService } from '../persistence/event-log/fold.service';
-import { lockForTransaction } from '../persistence/transaction-lock';
+import { moveIdSequencePast } from '../persistence/id-sequence';
 import { UsersService } from '../users/users.service';
 import { CreateOrderDto, ListOrdersQuery } from './dto/order.request.dto';
 import { OrderCustomer, OrderEntity } from './order.entity';
 import { orderFold, Placement } from './order.fold';
 import { canMove, Order, OrderState, toOrder, toOrderState } from './order';
-
-/** Serialises moving the id sequence past outside ids (setval is not transactional). */
-const ORDER_ID_SEQUENCE_LOCK = 7_310_102;
 
 @Injectable()
 export class OrdersService {
@@ -150,12 +147,7 @@ export class OrdersService {
 
   /** Applies an order written by a producer outside Nestream: an upsert by id (the id space is shared). */
   async applyExternal(em: EntityManager, payload: OrderEventPayload, version?: number): Promise<OrderState | null> {
-    await lockForTransaction(em, ORDER_ID_SEQUENCE_LOCK);
-    await em.query(
-      `SELECT setval(pg_get_serial_sequence('orders', 'id'), $1::bigint)
-        WHERE $1::bigint > (SELECT last_value FROM orders_id_seq)`,
-      [payload.id],
-    );
+    moveIdSequencePast(em, 'orders', payload.id);
     // A versioned producer's version is authoritative; an event not newer than the stored state is stale.
     const [row] = await em.query(
       `INSERT INTO orders AS o (id, user_id, product, amount, quantity, status, version)

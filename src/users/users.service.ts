@@ -10,14 +10,11 @@ import { Transaction, UnitOfWork } from '../messaging/unit-of-work';
 import { historyPage } from '../persistence/event-log/entity-history';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
 import { FoldService } from '../persistence/event-log/fold.service';
-import { lockForTransaction } from '../persistence/transaction-lock';
+import { moveIdSequencePast } from '../persistence/id-sequence';
 import { CreateUserDto, PatchUserDto } from './dto/user.request.dto';
 import { UserEntity } from './user.entity';
 import { customerOf, userFold } from './user.fold';
 import { normaliseEmail, toUser, User } from './user';
-
-/** Serialises moving the id sequence past outside ids (setval is not transactional). */
-const USER_ID_SEQUENCE_LOCK = 7_310_101;
 
 @Injectable()
 export class UsersService {
@@ -116,12 +113,7 @@ export class UsersService {
    * shared, so the id sequence is moved past any outside id to keep Nestream's next ids free.
    */
   async applyExternal(em: EntityManager, payload: UserEventPayload, version?: number): Promise<User | null> {
-    await lockForTransaction(em, USER_ID_SEQUENCE_LOCK);
-    await em.query(
-      `SELECT setval(pg_get_serial_sequence('users', 'id'), $1::bigint)
-        WHERE $1::bigint > (SELECT last_value FROM users_id_seq)`,
-      [payload.id],
-    );
+    moveIdSequencePast(em, 'users', payload.id);
     const email = payload.email === undefined ? undefined : normaliseEmail(payload.email);
     // A versioned producer's version is authoritative; an event not newer than the stored state is stale.
     const [row] = await em.query(

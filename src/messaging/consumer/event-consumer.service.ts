@@ -7,6 +7,7 @@ import { childOf, parseTraceparent, runInTrace, TraceContext, TRACEPARENT_HEADER
 import { readEnvelope, ReceivedMetadata } from '../envelope';
 import { Metrics } from '../../observability/metrics';
 import { isDatabaseUnavailable } from '../../persistence/database-unavailable';
+import { openBeforeCommit, runBeforeCommit } from '../../persistence/transaction-hooks';
 import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
 
 export interface ConsumedEvent<T> {
@@ -169,6 +170,7 @@ export class EventConsumer {
           );
           const claimed = new Set(rows.map((r) => r.message_id));
           const result: Outcome[] = [];
+          openBeforeCommit(em);
           for (const work of batch) {
             // Not claimed: processed before (a redelivery), or a second copy of a record in this batch.
             if (!claimed.delete(work.event.id)) {
@@ -180,6 +182,7 @@ export class EventConsumer {
             failedAt = undefined;
             result.push('processed');
           }
+          await runBeforeCommit(em);
           return result;
         });
         batch.forEach((work, i) => this.done(consumer, work, outcomes[i]));
@@ -224,7 +227,9 @@ export class EventConsumer {
           );
           // Already processed by this consumer: a redelivery changes nothing.
           if (claimed.length === 0) return 'duplicate' as const;
+          openBeforeCommit(em);
           await effect(event, em);
+          await runBeforeCommit(em);
           return 'processed' as const;
         });
         this.metrics.eventConsumed(event.topic, consumer, outcome);
