@@ -6,6 +6,7 @@ import { readEventPayload, type EventType } from '../src/events';
 import type { ConsumedEvent } from '../src/messaging/consumer/event-consumer.service';
 import { OrdersService } from '../src/orders/orders.service';
 import { IngestService } from '../src/persistence/ingest/ingest.service';
+import { withBeforeCommit } from '../src/persistence/transaction-hooks';
 import { ProjectionRebuilder, RebuildReport } from '../src/projections/projection-rebuilder.service';
 import { UsersService } from '../src/users/users.service';
 import { E2eApp, startE2eApp } from './support/e2e-app';
@@ -58,7 +59,10 @@ describe('Rebuilding read models from the event log', () => {
       occurredAt: new Date(),
     } as ConsumedEvent<never>;
     const ingestService = e2e.app.get(IngestService);
-    await e2e.db.transaction((em) => (type === 'order_placed' ? ingestService.ingestOrder(em, event) : ingestService.ingestUser(em, event)));
+    // As the consumer pipeline runs an effect: with its end-of-transaction work.
+    await e2e.db.transaction((em) =>
+      withBeforeCommit(em, () => (type === 'order_placed' ? ingestService.ingestOrder(em, event) : ingestService.ingestUser(em, event))),
+    );
     if (type === 'order_placed') await e2e.db.transaction((em) => orders.enrich(em, event));
   }
 

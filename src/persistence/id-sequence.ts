@@ -2,8 +2,12 @@ import type { EntityManager } from 'typeorm';
 import { beforeCommit } from './transaction-hooks';
 import { lockForTransaction } from './transaction-lock';
 
-/** Serialises moving a table's id sequence (setval is not transactional, two movers could go backwards). */
-const SEQUENCE_LOCKS = { users: 7_310_101, orders: 7_310_102 } as const;
+/**
+ * Serialises moving a table's id sequence (setval is not transactional: two movers could set it
+ * backwards). The keys are hashtext('users.id') and hashtext('orders.id'), as earlier versions took
+ * them, so old and new instances still exclude each other during a rolling deploy.
+ */
+const SEQUENCE_LOCKS = { users: -2_107_712_149, orders: -1_279_370_951 } as const;
 
 const highest = new WeakMap<EntityManager, Map<keyof typeof SEQUENCE_LOCKS, number>>();
 

@@ -28,3 +28,11 @@ export async function runBeforeCommit(em: EntityManager): Promise<void> {
   hooks.delete(em);
   for (const hook of registry?.values() ?? []) await hook();
 }
+
+/** Runs `work` in `em`'s transaction with before-commit work allowed, then runs that work. */
+export async function withBeforeCommit<T>(em: EntityManager, work: () => Promise<T>): Promise<T> {
+  openBeforeCommit(em);
+  const result = await work();
+  await runBeforeCommit(em);
+  return result;
+}

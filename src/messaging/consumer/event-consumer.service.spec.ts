@@ -321,6 +321,20 @@ describe('EventConsumer group commit', () => {
     expect(deadLetter()).toMatchObject({ consumer: CONSUMER, offset: '12', reason: 'user 3 is broken', attempts: 3 });
   });
 
+  it('never applies a later record of a partition once an earlier one failed unapplied (it could not even be dead-lettered)', async () => {
+    const { handle, effect, deadLetters } = setup();
+    effect.mockImplementation(async (event) => {
+      if (event.offset === '10') throw new Error('user 1 is broken');
+    });
+    deadLetters.setAside.mockRejectedValue(new Error('dead_letters is unreachable'));
+
+    const results = await Promise.allSettled([user(1, 10), user(2, 11), user(3, 12)].map(handle));
+
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    // The batch fails at 10; 10 alone × 3 attempts; 11 and 12 are never applied, so Kafka redelivers all three in order.
+    expect(appliedOffsets(effect)).toEqual(['10', '10', '10', '10']);
+  });
+
   it('applies every record alone when the batch fails outside any effect (the commit, say)', async () => {
     const { handle, effect, dataSource, em } = setup();
     // Runs the work, then fails to commit: nothing it claimed is kept.

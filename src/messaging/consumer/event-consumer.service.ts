@@ -7,7 +7,7 @@ import { childOf, parseTraceparent, runInTrace, TraceContext, TRACEPARENT_HEADER
 import { readEnvelope, ReceivedMetadata } from '../envelope';
 import { Metrics } from '../../observability/metrics';
 import { isDatabaseUnavailable } from '../../persistence/database-unavailable';
-import { openBeforeCommit, runBeforeCommit } from '../../persistence/transaction-hooks';
+import { openBeforeCommit, runBeforeCommit, withBeforeCommit } from '../../persistence/transaction-hooks';
 import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
 
 export interface ConsumedEvent<T> {
@@ -141,10 +141,16 @@ export class EventConsumer {
 
   private async drain(consumer: string): Promise<void> {
     const queue = this.queueOf(consumer);
+    // By partition: the offset of a record that failed unapplied in this drain (see rejectedAfterEarlierFailure).
+    const halted = new Map<string, bigint>();
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, this.config.consumers.batchSize).sort(byPosition);
-        await this.applyBatch(consumer, batch);
+        await this.applyBatch(consumer, batch, halted).catch((err: unknown) => {
+          // A bug, not a bad record: fail the batch's records (they are delivered again), keep the process.
+          this.logger.error(`${consumer}: applying a batch failed: ${describe(err)}`);
+          for (const work of batch) work.reject(err);
+        });
       }
     } finally {
       this.draining.delete(consumer);
@@ -159,7 +165,8 @@ export class EventConsumer {
    * the failing one on its own (with its retries and dead-lettering), the rest as a batch again. If the
    * transaction fails otherwise (the commit, the database), every record is applied on its own.
    */
-  private async applyBatch(consumer: string, batch: Work[]): Promise<void> {
+  private async applyBatch(consumer: string, records: Work[], halted: Map<string, bigint>): Promise<void> {
+    const batch = records.filter((work) => !rejectedAfterEarlierFailure(halted, work));
     if (batch.length > 1) {
       let failedAt: number | undefined;
       try {
@@ -188,19 +195,23 @@ export class EventConsumer {
         batch.forEach((work, i) => this.done(consumer, work, outcomes[i]));
         return;
       } catch (err) {
-        this.logger.debug(`${consumer}: batch of ${batch.length} rolled back at record ${failedAt ?? '-'}: ${(err as Error).message}`);
+        this.logger.debug(`${consumer}: batch of ${batch.length} rolled back at record ${failedAt ?? '-'}: ${describe(err)}`);
       }
       if (failedAt !== undefined) {
         // A record that fails now often succeeds a moment later (an order the ingest consumer has not
         // committed yet): only it pays for the retries.
-        await this.applyBatch(consumer, batch.slice(0, failedAt));
-        await this.applyBatch(consumer, [batch[failedAt]]);
-        await this.applyBatch(consumer, batch.slice(failedAt + 1));
+        await this.applyBatch(consumer, batch.slice(0, failedAt), halted);
+        await this.applyBatch(consumer, [batch[failedAt]], halted);
+        await this.applyBatch(consumer, batch.slice(failedAt + 1), halted);
         return;
       }
     }
     for (const work of batch) {
-      await runInTrace(work.trace, () => this.applyAlone(consumer, work)).then(work.resolve, work.reject);
+      if (rejectedAfterEarlierFailure(halted, work)) continue;
+      await runInTrace(work.trace, () => this.applyAlone(consumer, work)).then(work.resolve, (err: unknown) => {
+        halted.set(partitionOf(work), BigInt(work.event.offset));
+        work.reject(err);
+      });
     }
   }
 
@@ -227,9 +238,7 @@ export class EventConsumer {
           );
           // Already processed by this consumer: a redelivery changes nothing.
           if (claimed.length === 0) return 'duplicate' as const;
-          openBeforeCommit(em);
-          await effect(event, em);
-          await runBeforeCommit(em);
+          await withBeforeCommit(em, () => effect(event, em));
           return 'processed' as const;
         });
         this.metrics.eventConsumed(event.topic, consumer, outcome);
@@ -243,7 +252,7 @@ export class EventConsumer {
           attempt -= 1;
           outage += 1;
           if (outage === 1 || outage % 20 === 0) this.logger.warn(`${consumer}: database unavailable, waiting to retry: ${reason}`);
-          await ctx.getHeartbeat()();
+          await heartbeat(ctx);
           await delay(Math.min(OUTAGE_MAX_BACKOFF_MS, retryBackoffMs * 2 ** Math.min(outage, 6)));
           continue;
         }
@@ -252,7 +261,7 @@ export class EventConsumer {
           return work.setAside(consumer, reason, attempt);
         }
         this.metrics.eventConsumed(event.topic, consumer, 'retried');
-        await ctx.getHeartbeat()();
+        await heartbeat(ctx);
         await delay(retryBackoffMs * 2 ** (attempt - 1));
       }
     }
@@ -310,6 +319,31 @@ function validDate(text: string | undefined): Date | undefined {
   if (!text) return undefined;
   const d = new Date(text);
   return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** A heartbeat refused during a rebalance is no reason to fail the record: its commit will tell. */
+function heartbeat(ctx: KafkaContext): Promise<void> {
+  return ctx.getHeartbeat()().catch(() => undefined);
+}
+
+function partitionOf(work: Work): string {
+  return `${work.event.topic}|${work.event.partition}`;
+}
+
+/**
+ * Once a record failed without being applied or set aside (its offset is not committed; Kafka delivers
+ * it again), a later record of its partition must not be applied before it: it is failed too, and is
+ * delivered again after it.
+ */
+function rejectedAfterEarlierFailure(halted: Map<string, bigint>, work: Work): boolean {
+  const failed = halted.get(partitionOf(work));
+  if (failed === undefined || BigInt(work.event.offset) <= failed) return false;
+  work.reject(new Error(`${work.event.topic}[${work.event.partition}]@${failed} failed before this record; both are delivered again`));
+  return true;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function delay(ms: number): Promise<void> {

@@ -5,8 +5,10 @@ import { appConfig, AppConfig } from '../../config/app.config';
 import { kafkaClientConfig } from './kafka-options';
 
 /**
- * Longer than kafkajs's whole retry schedule for a send (kafka-options.ts: 8 retries, backoff capped at
- * 10 s), so only a send that is stuck, not one that is retrying, hits it.
+ * Longer than kafkajs's retry backoff for a send (kafka-options.ts: 8 retries, about 40 s in all), so a
+ * send retrying against a refusing or failing-over broker finishes first. A send whose requests each
+ * time out can take longer; it is then abandoned and sent again by a fresh producer, and if the old
+ * one still lands its records appear twice on Kafka, which consumers drop by ce_id.
  */
 const SEND_DEADLINE_MS = 60_000;
 
@@ -169,8 +171,9 @@ export class KafkaService implements OnApplicationShutdown {
 
   private async discardProducer(producer: Producer): Promise<void> {
     if (this.producer === producer) this.producer = undefined;
-    // Not awaited past a deadline either: a producer stuck in a send may be stuck in disconnecting too.
-    await withDeadline(producer.disconnect(), SEND_DEADLINE_MS, 'disconnect').catch(() => undefined);
+    // Not awaited: a producer stuck in a send may be stuck in disconnecting too, and the caller holds
+    // the relay's transaction open meanwhile.
+    void producer.disconnect().catch(() => undefined);
   }
 
   private async connectedProducer(): Promise<Producer> {
