@@ -1,16 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
-import { withDeadline } from '../../common/deadline';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { kafkaClientConfig } from './kafka-options';
-
-/**
- * Longer than kafkajs's retry backoff for a send (kafka-options.ts: 8 retries, about 40 s in all), so a
- * send retrying against a refusing or failing-over broker finishes first. A send whose requests each
- * time out can take longer; it is then abandoned and sent again by a fresh producer, and if the old
- * one still lands its records appear twice on Kafka, which consumers drop by ce_id.
- */
-const SEND_DEADLINE_MS = 60_000;
 
 export interface OutgoingRecord {
   topic: string;
@@ -57,7 +48,7 @@ export class KafkaService implements OnApplicationShutdown {
       byTopic.set(record.topic, list);
     }
     try {
-      const sent = producer.sendBatch({
+      await producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
         topicMessages: [...byTopic].map(([topic, list]) => ({
@@ -65,9 +56,6 @@ export class KafkaService implements OnApplicationShutdown {
           messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
         })),
       });
-      // Seen once in a three-broker failover: a send that never settled, holding the relay (and the
-      // outbox behind it) for minutes. Past the deadline it counts as failed; the caller sends again.
-      await withDeadline(sent, SEND_DEADLINE_MS, `sending ${records.length} record(s) to Kafka took longer than ${SEND_DEADLINE_MS / 1000} s`);
     } catch (err) {
       // kafkajs rolls a partition's sequence number back when a send fails, even when the broker had
       // already appended the batch (a leader failing over mid-request): every later, different batch is
@@ -171,9 +159,7 @@ export class KafkaService implements OnApplicationShutdown {
 
   private async discardProducer(producer: Producer): Promise<void> {
     if (this.producer === producer) this.producer = undefined;
-    // Not awaited: a producer stuck in a send may be stuck in disconnecting too, and the caller holds
-    // the relay's transaction open meanwhile.
-    void producer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
   }
 
   private async connectedProducer(): Promise<Producer> {
@@ -187,12 +173,9 @@ export class KafkaService implements OnApplicationShutdown {
         allowAutoTopicCreation: false,
       });
       try {
-        await withDeadline(producer.connect(), SEND_DEADLINE_MS, `connecting to Kafka took longer than ${SEND_DEADLINE_MS / 1000} s`);
+        await producer.connect();
         this.producer = producer;
         return producer;
-      } catch (err) {
-        void producer.disconnect().catch(() => undefined);
-        throw err;
       } finally {
         this.connecting = undefined;
       }
