@@ -3,10 +3,10 @@ import { AppProcess } from '../support/app-process';
 import { waitFor } from '../support/wait-for';
 import { appEnv, lastWords, startInstances, stopInstances } from './support/apps';
 import { SINGLE_BROKER } from './support/infra';
-import { endOffsets, groupMembers, readSince, startGroupAtEnd } from './support/kafka-ledger';
+import { endOffsets, groupMembers, startGroupAtEnd } from './support/kafka-ledger';
 import { OutsideOrders, UserWriteLoad } from './support/load';
 import { progress, report } from './support/summary';
-import { settleOutsideOrders, settleUserWrites, tallyOutsideOrders, tallyUserWrites, USER_TOPICS } from './support/tally';
+import { mixedLoadCounts, settleAndTally, USER_TOPICS } from './support/tally';
 
 const GROUP = 'nestream-faults-2';
 
@@ -55,28 +55,10 @@ describe('fault 2: one of two instances is killed with SIGKILL while events flow
     await Promise.all([load.stop(), outside.stopStream()]);
     note('load stopped');
 
-    const settled = (await settleUserWrites(load)) && (await settleOutsideOrders(outside));
+    const { settled, t, o } = await settleAndTally(load, outside, SINGLE_BROKER, topics, from);
     note('pipeline settled');
-    const records = await readSince(SINGLE_BROKER, topics, from);
-    const t = await tallyUserWrites(load, records);
-    const o = await tallyOutsideOrders(outside, records);
     report('2 instance-kill', {
-      accepted: t.accepted,
-      stored: t.stored,
-      published: t.published,
-      consumed: t.consumed,
-      lost: t.lost + o.lost,
-      duplicated: o.duplicatedEffects,
-      refused: load.refusedSummary(),
-      unacknowledgedStored: t.unacknowledgedStored,
-      records: t.records,
-      outOfOrder: t.outOfOrder,
-      deadLettered: t.deadLettered + o.deadLettered,
-      outsideSent: o.sent,
-      outsideFailedSends: outside.failedSends,
-      outsideWrittenUnacknowledged: o.writtenUnacknowledged,
-      outsideIngested: o.ingested,
-      outsideCounted: o.counted,
+      ...mixedLoadCounts(load, outside, t, o),
       takeoverSeconds,
     });
 

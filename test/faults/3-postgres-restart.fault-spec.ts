@@ -3,10 +3,10 @@ import { AppProcess } from '../support/app-process';
 import { waitFor } from '../support/wait-for';
 import { appEnv, lastWords, stopInstances } from './support/apps';
 import { postgres, SINGLE_BROKER } from './support/infra';
-import { endOffsets, readSince, startGroupAtEnd } from './support/kafka-ledger';
+import { endOffsets, startGroupAtEnd } from './support/kafka-ledger';
 import { OutsideOrders, UserWriteLoad } from './support/load';
 import { progress, report } from './support/summary';
-import { settleOutsideOrders, settleUserWrites, tallyOutsideOrders, tallyUserWrites, USER_TOPICS } from './support/tally';
+import { mixedLoadCounts, settleAndTally, USER_TOPICS } from './support/tally';
 
 const GROUP = 'nestream-faults-3';
 
@@ -68,29 +68,11 @@ describe('fault 3: PostgreSQL is restarted under load', () => {
     await Promise.all([load.stop(), outside.stopStream()]);
     note('load stopped');
 
-    const settled = (await settleUserWrites(load)) && (await settleOutsideOrders(outside));
+    const { settled, t, o } = await settleAndTally(load, outside, SINGLE_BROKER, topics, from);
     note('pipeline settled');
-    const records = await readSince(SINGLE_BROKER, topics, from);
-    const t = await tallyUserWrites(load, records);
-    const o = await tallyOutsideOrders(outside, records);
     report('3 postgres-restart', {
-      accepted: t.accepted,
-      stored: t.stored,
-      published: t.published,
-      consumed: t.consumed,
-      lost: t.lost + o.lost,
-      duplicated: o.duplicatedEffects,
-      refused: load.refusedSummary(),
+      ...mixedLoadCounts(load, outside, t, o),
       acknowledgedAcrossRestart,
-      unacknowledgedStored: t.unacknowledgedStored,
-      records: t.records,
-      outOfOrder: t.outOfOrder,
-      outsideSent: o.sent,
-      outsideFailedSends: outside.failedSends,
-      outsideWrittenUnacknowledged: o.writtenUnacknowledged,
-      outsideIngested: o.ingested,
-      outsideCounted: o.counted,
-      deadLettered: t.deadLettered + o.deadLettered,
       readinessDuringOutage: outage ? `${outage.ready}/database:${outage.body?.error?.database?.status ?? outage.body?.details?.database?.status}` : '-',
       liveDuringOutage: outage?.live ?? '-',
     });

@@ -2,10 +2,10 @@ import { Topics } from '../../src/events';
 import { AppProcess } from '../support/app-process';
 import { appEnv, lastWords, stopInstances } from './support/apps';
 import { BrokerNode, CLUSTER_BROKERS, clusterDown, clusterUp, kafkaCtl } from './support/infra';
-import { endOffsets, readSince, replicationOf, startGroupAtEnd, waitForLeaders } from './support/kafka-ledger';
+import { endOffsets, replicationOf, startGroupAtEnd, waitForLeaders } from './support/kafka-ledger';
 import { OutsideOrders, UserWriteLoad } from './support/load';
 import { progress, report } from './support/summary';
-import { settleOutsideOrders, settleUserWrites, tallyOutsideOrders, tallyUserWrites, USER_TOPICS } from './support/tally';
+import { mixedLoadCounts, settleAndTally, USER_TOPICS } from './support/tally';
 
 const GROUP = 'nestream-faults-5';
 
@@ -56,30 +56,12 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
     await Promise.all([load.stop(), outside.stopStream()]);
     note('load stopped');
 
-    const settled = (await settleUserWrites(load)) && (await settleOutsideOrders(outside));
+    const { settled, t, o } = await settleAndTally(load, outside, CLUSTER_BROKERS, topics, from);
     note('pipeline settled');
-    const records = await readSince(CLUSTER_BROKERS, topics, from);
-    const t = await tallyUserWrites(load, records);
-    const o = await tallyOutsideOrders(outside, records);
     report('5 cluster-broker-kill', {
-      accepted: t.accepted,
-      stored: t.stored,
-      published: t.published,
-      consumed: t.consumed,
-      lost: t.lost + o.lost,
-      duplicated: o.duplicatedEffects,
+      ...mixedLoadCounts(load, outside, t, o),
       killed: victim,
       acknowledgedWhileDown,
-      refused: load.refusedSummary(),
-      records: t.records,
-      outOfOrder: t.outOfOrder,
-      deadLettered: t.deadLettered + o.deadLettered,
-      outsideSent: o.sent,
-      outsideFailedSends: outside.failedSends,
-      outsideWrittenUnacknowledged: o.writtenUnacknowledged,
-      outsideOnTopic: o.onTopic,
-      outsideIngested: o.ingested,
-      outsideCounted: o.counted,
       replicationFactor: replication.replicas,
       minInsyncReplicas: replication.minInsyncReplicas,
     });

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { Topics } from '../../../src/events';
 import type { ReadRecord } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
+import { Offsets, readSince } from './kafka-ledger';
 import type { OutsideOrders, UserWriteLoad } from './load';
 
 /** The consumers of user_created / user_updated: an event is consumed once each has it in its inbox. */
@@ -229,4 +230,43 @@ export async function tallyOutsideOrders(orders: OutsideOrders, records: ReadRec
       duplicatedEffects,
     };
   });
+}
+
+/**
+ * The end of every scenario that drives user writes and outside orders together, once both loads have
+ * stopped: wait for the pipeline to settle, read back what reached Kafka since `from`, tally both.
+ */
+export async function settleAndTally(
+  load: UserWriteLoad,
+  outside: OutsideOrders,
+  brokers: string,
+  topics: string[],
+  from: Offsets,
+): Promise<{ settled: boolean; t: WriteTally; o: OutsideTally }> {
+  const settled = (await settleUserWrites(load)) && (await settleOutsideOrders(outside));
+  const records = await readSince(brokers, topics, from);
+  return { settled, t: await tallyUserWrites(load, records), o: await tallyOutsideOrders(outside, records) };
+}
+
+/** The counts those scenarios print, in the summary line's order; each adds its own after them. */
+export function mixedLoadCounts(load: UserWriteLoad, outside: OutsideOrders, t: WriteTally, o: OutsideTally): Record<string, unknown> {
+  return {
+    accepted: t.accepted,
+    stored: t.stored,
+    published: t.published,
+    consumed: t.consumed,
+    lost: t.lost + o.lost,
+    duplicated: o.duplicatedEffects,
+    refused: load.refusedSummary(),
+    unacknowledgedStored: t.unacknowledgedStored,
+    records: t.records,
+    outOfOrder: t.outOfOrder,
+    deadLettered: t.deadLettered + o.deadLettered,
+    outsideSent: o.sent,
+    outsideFailedSends: outside.failedSends,
+    outsideWrittenUnacknowledged: o.writtenUnacknowledged,
+    outsideOnTopic: o.onTopic,
+    outsideIngested: o.ingested,
+    outsideCounted: o.counted,
+  };
 }
