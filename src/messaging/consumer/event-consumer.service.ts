@@ -192,7 +192,10 @@ export class EventConsumer {
           await runBeforeCommit(em);
           return result;
         });
-        batch.forEach((work, i) => this.done(consumer, work, outcomes[i]));
+        batch.forEach((work, i) => {
+          runInTrace(work.trace, () => this.recordOutcome(consumer, work.event, outcomes[i]));
+          work.resolve();
+        });
         return;
       } catch (err) {
         this.logger.debug(`${consumer}: batch of ${batch.length} rolled back at record ${failedAt ?? '-'}: ${describe(err)}`);
@@ -215,13 +218,9 @@ export class EventConsumer {
     }
   }
 
-  private done(consumer: string, work: Work, outcome: Outcome): void {
-    const { event } = work;
+  private recordOutcome(consumer: string, event: ConsumedEvent<unknown>, outcome: Outcome): void {
     this.metrics.eventConsumed(event.topic, consumer, outcome);
-    runInTrace(work.trace, () =>
-      this.logger.debug(`${consumer}: handled ${event.type} ${event.id} from ${event.topic}[${event.partition}]@${event.offset}`),
-    );
-    work.resolve();
+    this.logger.debug(`${consumer}: handled ${event.type} ${event.id} from ${event.topic}[${event.partition}]@${event.offset}`);
   }
 
   /** One record in its own transaction: retried with backoff, then dead-lettered; waits out database outages. */
@@ -241,8 +240,7 @@ export class EventConsumer {
           await withBeforeCommit(em, () => effect(event, em));
           return 'processed' as const;
         });
-        this.metrics.eventConsumed(event.topic, consumer, outcome);
-        this.logger.debug(`${consumer}: handled ${event.type} ${event.id} from ${event.topic}[${event.partition}]@${event.offset}`);
+        this.recordOutcome(consumer, event, outcome);
         return;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
