@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Admin, CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Admin, CompressionTypes, Kafka, Producer } from 'kafkajs';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { kafkaClientConfig } from './kafka-options';
+import { SendReceipt, TopicMessages } from './send-receipt';
 
 export interface OutgoingRecord {
   topic: string;
@@ -32,6 +33,8 @@ export class KafkaService implements OnApplicationShutdown {
   private readonly kafka: Kafka;
   private producer?: Producer;
   private connecting?: Promise<Producer>;
+  private readonly receipt = new SendReceipt();
+  private readonly logger = new Logger(KafkaService.name);
 
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
     this.kafka = new Kafka(kafkaClientConfig(config.kafka, '-producer'));
@@ -47,15 +50,18 @@ export class KafkaService implements OnApplicationShutdown {
       list.push(record);
       byTopic.set(record.topic, list);
     }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, list]) => ({
+      topic,
+      messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+    }));
     try {
-      await producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, list]) => ({
-          topic,
-          messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-        })),
-      });
+      const answers = await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages });
+      const missing = this.receipt.unanswered(topicMessages, answers);
+      if (missing.length > 0) {
+        const message = `a send resolved but partitions ${missing.join(', ')} never answered; the batch will be sent again`;
+        this.logger.warn(message);
+        throw new Error(message);
+      }
     } catch (err) {
       // kafkajs rolls a partition's sequence number back when a send fails, even when the broker had
       // already appended the batch (a leader failing over mid-request): every later, different batch is
@@ -168,8 +174,7 @@ export class KafkaService implements OnApplicationShutdown {
       const producer = this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
-        // murmur2, as Java clients use: a key lands on the same partition whoever produces it.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: this.receipt.partitioner,
         allowAutoTopicCreation: false,
       });
       try {
