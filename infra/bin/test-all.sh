@@ -38,8 +38,5 @@ step "e2e tests (real Kafka and PostgreSQL)"
 npx jest -c test/jest-e2e.config.js --ci --runInBand
 step "docker-compose.yml validation"
 bash infra/bin/compose-check.sh
-step "fault tests (broker, instance, PostgreSQL, webhook receiver, handler)"
-# Scenario 5 (a broker of the three-node cluster killed) is left to `npm run test:faults`: in 2 of 5
-# runs today kafkajs reported records acknowledged that the cluster does not have (kafkajs issue 1303,
-# open), so it would fail CI on the client library's bug, not on a change here. README, Guarantees.
-bash test/faults/run.sh --testPathIgnorePatterns 5-cluster-broker-kill
+step "fault tests (broker, instance, PostgreSQL, webhook receiver, cluster node, handler)"
+bash test/faults/run.sh
