@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OrderEventPayload } from '../events';
+import { oncePerTransaction } from '../persistence/transaction-lock';
 import { ident } from '../projections/rows-writer';
 import { addSample, RunningStats } from './running-stats';
 import { eventTime, paneOf, TimeWindow } from './windows';
@@ -44,7 +45,6 @@ export interface AggregateStatements {
   addPlacedToProductMinute: string;
   addCancelledToMinute: string;
   addCancelledToProductMinute: string;
-  ensureProductStats: string;
   lockProductStats: string;
   updateProductStats: string;
   addPlacedToUser: string;
@@ -74,8 +74,10 @@ function statementsFor(tables: AggregateTables): AggregateStatements {
        RETURNING cancelled`,
     addCancelledToProductMinute: `INSERT INTO ${productMinutes} AS w (window_start, product, cancelled) VALUES ($1, $2, 1)
        ON CONFLICT (window_start, product) DO UPDATE SET cancelled = w.cancelled + 1`,
-    ensureProductStats: `INSERT INTO ${productStats} (product) VALUES ($1) ON CONFLICT DO NOTHING`,
-    lockProductStats: `SELECT samples, mean, m2 FROM ${productStats} WHERE product = $1 FOR UPDATE`,
+    // Creates the row if missing, else locks it (a no-op update), and answers its values before this order.
+    lockProductStats: `INSERT INTO ${productStats} AS p (product) VALUES ($1)
+       ON CONFLICT (product) DO UPDATE SET product = p.product
+       RETURNING samples, mean, m2`,
     updateProductStats: `UPDATE ${productStats} SET samples = $2, mean = $3, m2 = $4 WHERE product = $1`,
     addPlacedToUser: `INSERT INTO ${users} AS u (user_id, orders, spend, first_order_at, last_order_at) VALUES ($1, 1, $2, $3, $3)
          ON CONFLICT (user_id) DO UPDATE SET orders = u.orders + 1, spend = u.spend + EXCLUDED.spend,
@@ -114,7 +116,7 @@ export interface CancellationFolded {
  */
 export async function foldOrderPlaced(em: EntityManager, sql: AggregateStatements, order: OrderEventPayload, occurredAt: Date): Promise<PlacementFolded | undefined> {
   const at = eventTime(order.createdAt, occurredAt);
-  await em.query(sql.lockTables);
+  await lockTablesOnce(em, sql);
   // The same order under another event id (an outside producer re-sending it) counts once.
   const [seen] = await em.query(sql.placeOrder, [order.id, createdAtOf(order), order.userId ?? null, order.product, order.amount, at]);
   if (!seen) return undefined;
@@ -123,7 +125,6 @@ export async function foldOrderPlaced(em: EntityManager, sql: AggregateStatement
   const [minute] = await em.query(sql.addPlacedToMinute, [pane.start, order.amount]);
   await em.query(sql.addPlacedToProductMinute, [pane.start, order.product, order.amount]);
 
-  await em.query(sql.ensureProductStats, [order.product]);
   const [row] = await em.query(sql.lockProductStats, [order.product]);
   const before: RunningStats = { samples: Number(row.samples), mean: Number(row.mean), m2: Number(row.m2) };
   const after = addSample(before, order.amount);
@@ -139,7 +140,7 @@ export async function foldOrderPlaced(em: EntityManager, sql: AggregateStatement
 /** Folds an order_cancelled into the aggregates; undefined when this cancellation was already counted. */
 export async function foldOrderCancelled(em: EntityManager, sql: AggregateStatements, order: OrderEventPayload, occurredAt: Date): Promise<CancellationFolded | undefined> {
   const at = eventTime(order.updatedAt, occurredAt);
-  await em.query(sql.lockTables);
+  await lockTablesOnce(em, sql);
   const [seen] = await em.query(sql.cancelOrder, [order.id, createdAtOf(order), order.userId ?? null, order.product, order.amount, at]);
   if (!seen) return undefined;
 
@@ -151,6 +152,11 @@ export async function foldOrderCancelled(em: EntityManager, sql: AggregateStatem
     await em.query(sql.addCancelledToUser, [order.userId, seen.placed_at ? order.amount : 0]);
   }
   return { at, pane, cancelledInPane: Number(minute.cancelled) };
+}
+
+/** A batch of events shares one transaction: the table locks are taken for its first event only. */
+function lockTablesOnce(em: EntityManager, sql: AggregateStatements): Promise<void> {
+  return oncePerTransaction(em, sql.lockTables, () => em.query(sql.lockTables));
 }
 
 /** The order's identity beside its id (see the analytics migration); -infinity when the event has none. */

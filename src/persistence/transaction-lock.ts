@@ -1,17 +1,22 @@
 import type { EntityManager } from 'typeorm';
 
 // Each transaction has its own EntityManager, so this forgets a transaction's locks with it.
-const held = new WeakMap<EntityManager, Set<number>>();
+const taken = new WeakMap<EntityManager, Set<string>>();
 
 /**
- * Takes a transaction-scoped advisory lock, held until commit or rollback. A consumer applies a whole
- * batch of records in one transaction, so asking again for every record would only cost round trips:
- * the lock is requested once per transaction.
+ * Runs a lock statement the first time a transaction asks for it; locks are held until commit or
+ * rollback. A consumer applies a whole batch of records in one transaction, so asking again for every
+ * record would only cost round trips.
  */
-export async function lockForTransaction(em: EntityManager, key: number): Promise<void> {
-  let keys = held.get(em);
-  if (!keys) held.set(em, (keys = new Set()));
+export async function oncePerTransaction(em: EntityManager, key: string, lock: () => Promise<unknown>): Promise<void> {
+  let keys = taken.get(em);
+  if (!keys) taken.set(em, (keys = new Set()));
   if (keys.has(key)) return;
-  await em.query('SELECT pg_advisory_xact_lock($1)', [key]);
+  await lock();
   keys.add(key);
+}
+
+/** A transaction-scoped advisory lock, requested once per transaction. */
+export function lockForTransaction(em: EntityManager, key: number): Promise<void> {
+  return oncePerTransaction(em, `advisory:${key}`, () => em.query('SELECT pg_advisory_xact_lock($1)', [key]));
 }
