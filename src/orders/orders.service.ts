@@ -15,7 +15,7 @@ import { UsersService } from '../users/users.service';
 import { CreateOrderDto, ListOrdersQuery } from './dto/order.request.dto';
 import { OrderCustomer, OrderEntity } from './order.entity';
 import { orderFold, Placement } from './order.fold';
-import { canMove, Order, OrderState, toOrder, toOrderState } from './order';
+import { canMove, Order, toOrder, toOrderState } from './order';
 
 @Injectable()
 export class OrdersService {
@@ -29,20 +29,27 @@ export class OrdersService {
 
   place(dto: CreateOrderDto): Promise<Order> {
     return this.uow.run(async (tx) => {
-      // A share lock keeps the user from being deleted until this order is committed.
-      const user = await this.users.find(tx.em, dto.userId, 'share');
-      if (!user) throw new UnprocessableError(`user ${dto.userId} does not exist`, 'userId');
-      const repo = tx.em.getRepository(OrderEntity);
-      const row = await repo.save(
-        repo.create({
-          userId: dto.userId,
-          product: dto.product,
-          amount: dto.amount,
-          quantity: dto.quantity ?? 1,
-          status: 'placed',
-          version: 1,
-        }),
+      // One statement: the order is inserted only if its user exists, and the share lock keeps the
+      // user from being deleted until this order is committed.
+      const [inserted] = await tx.em.query(
+        `INSERT INTO orders (user_id, product, amount, quantity, status, version)
+         SELECT u.id, $2, $3, $4, 'placed', 1 FROM users u WHERE u.id = $1 FOR SHARE
+         RETURNING id, user_id, product, amount, quantity, status, customer, version, created_at, updated_at`,
+        [dto.userId, dto.product, dto.amount, dto.quantity ?? 1],
       );
+      if (!inserted) throw new UnprocessableError(`user ${dto.userId} does not exist`, 'userId');
+      const row = Object.assign(new OrderEntity(), {
+        id: Number(inserted.id),
+        userId: Number(inserted.user_id),
+        product: inserted.product,
+        amount: Number(inserted.amount),
+        quantity: inserted.quantity,
+        status: inserted.status,
+        customer: inserted.customer,
+        version: inserted.version,
+        createdAt: inserted.created_at,
+        updatedAt: inserted.updated_at,
+      });
       await this.publish(tx, 'order_placed', row);
       return toOrder(row);
     });
@@ -145,28 +152,44 @@ export class OrdersService {
     return null;
   }
 
-  /** Applies an order written by a producer outside Nestream: an upsert by id (the id space is shared). */
-  async applyExternal(em: EntityManager, payload: OrderEventPayload, version?: number): Promise<OrderState | null> {
-    moveIdSequencePast(em, 'orders', payload.id);
-    // A versioned producer's version is authoritative; an event not newer than the stored state is stale.
-    const [row] = await em.query(
-      `INSERT INTO orders AS o (id, user_id, product, amount, quantity, status, version)
-       VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::int, 1))
+  /**
+   * Applies orders written by a producer outside Nestream, in one statement: an upsert by id (the id
+   * space is shared). A versioned producer's version is authoritative, and an event not newer than the
+   * stored state is stale. Ids must be distinct. Answers, per input, the stored id and version, or null
+   * when it was stale.
+   */
+  async applyExternal(em: EntityManager, inputs: readonly { payload: OrderEventPayload; version?: number }[]): Promise<({ id: number; version: number } | null)[]> {
+    if (inputs.length === 0) return [];
+    for (const { payload } of inputs) moveIdSequencePast(em, 'orders', payload.id);
+    const rows: { id: string; version: number }[] = await em.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::numeric[], $5::int[], $6::text[], $7::int[])
+           AS t(id, user_id, product, amount, quantity, status, version)
+       )
+       INSERT INTO orders AS o (id, user_id, product, amount, quantity, status, version)
+       SELECT id, user_id, product, amount, quantity, status, COALESCE(version, 1) FROM input
        ON CONFLICT (id) DO UPDATE
          SET user_id = COALESCE(EXCLUDED.user_id, o.user_id),
              product = EXCLUDED.product,
              amount = EXCLUDED.amount,
              quantity = EXCLUDED.quantity,
              status = EXCLUDED.status,
-             version = COALESCE($7::int, o.version + 1),
+             version = COALESCE((SELECT version FROM input WHERE input.id = EXCLUDED.id), o.version + 1),
              updated_at = now()
-         WHERE $7::int IS NULL OR o.version < $7::int
-       RETURNING id`,
-      [payload.id, payload.userId ?? null, payload.product, payload.amount, payload.quantity ?? 1, payload.status ?? 'placed', version ?? null],
+         WHERE o.version < COALESCE((SELECT version FROM input WHERE input.id = EXCLUDED.id), o.version + 1)
+       RETURNING id, version`,
+      [
+        inputs.map((i) => i.payload.id),
+        inputs.map((i) => i.payload.userId ?? null),
+        inputs.map((i) => i.payload.product),
+        inputs.map((i) => i.payload.amount),
+        inputs.map((i) => i.payload.quantity ?? 1),
+        inputs.map((i) => i.payload.status ?? 'placed'),
+        inputs.map((i) => i.version ?? null),
+      ],
     );
-    if (!row) return null;
-    const stored = await em.getRepository(OrderEntity).findOneByOrFail({ id: Number(row.id) });
-    return toOrderState(stored);
+    const stored = new Map(rows.map((r) => [Number(r.id), r.version]));
+    return inputs.map(({ payload }) => (stored.has(payload.id) ? { id: payload.id, version: stored.get(payload.id)! } : null));
   }
 
   private async moveTo(tx: Transaction, row: OrderEntity, status: OrderStatus): Promise<Order> {

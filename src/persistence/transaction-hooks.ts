@@ -22,11 +22,22 @@ export function beforeCommit(em: EntityManager, key: string, hook: Hook): void {
   registry.set(key, hook);
 }
 
-/** Runs the registered work in registration order and closes the registry. */
+/**
+ * Runs the registered work in registration order, then whatever that work registered (a batch's flush
+ * that moves an id sequence), until none is left; then closes the registry.
+ */
 export async function runBeforeCommit(em: EntityManager): Promise<void> {
   const registry = hooks.get(em);
-  hooks.delete(em);
-  for (const hook of registry?.values() ?? []) await hook();
+  if (!registry) return;
+  try {
+    while (registry.size > 0) {
+      const due = [...registry.values()];
+      registry.clear();
+      for (const hook of due) await hook();
+    }
+  } finally {
+    hooks.delete(em);
+  }
 }
 
 /** Runs `work` in `em`'s transaction with before-commit work allowed, then runs that work. */

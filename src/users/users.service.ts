@@ -89,11 +89,8 @@ export class UsersService {
   }
 
   /** Reference data for other modules (order validation and enrichment), read in their transaction. */
-  async find(em: EntityManager, id: number, lock?: 'share'): Promise<User | null> {
-    const row = await em.getRepository(UserEntity).findOne({
-      where: { id },
-      ...(lock && { lock: { mode: 'pessimistic_read' as const } }),
-    });
+  async find(em: EntityManager, id: number): Promise<User | null> {
+    const row = await em.getRepository(UserEntity).findOneBy({ id });
     return row ? toUser(row) : null;
   }
 
@@ -109,25 +106,37 @@ export class UsersService {
   }
 
   /**
-   * Applies a user event written by a producer outside Nestream: an upsert by id. The id space is
-   * shared, so the id sequence is moved past any outside id to keep Nestream's next ids free.
+   * Applies users written by a producer outside Nestream, in one statement: an upsert by id (the id
+   * space is shared). A versioned producer's version is authoritative, and an event not newer than the
+   * stored state is stale. Ids must be distinct. Answers, per input, the stored user, or null when it was stale.
    */
-  async applyExternal(em: EntityManager, payload: UserEventPayload, version?: number): Promise<User | null> {
-    moveIdSequencePast(em, 'users', payload.id);
-    const email = payload.email === undefined ? undefined : normaliseEmail(payload.email);
-    // A versioned producer's version is authoritative; an event not newer than the stored state is stale.
-    const [row] = await em.query(
-      `INSERT INTO users AS u (id, name, email, version) VALUES ($1, $2, $3, COALESCE($5::int, 1))
+  async applyExternal(em: EntityManager, inputs: readonly { payload: UserEventPayload; version?: number }[]): Promise<(User | null)[]> {
+    if (inputs.length === 0) return [];
+    for (const { payload } of inputs) moveIdSequencePast(em, 'users', payload.id);
+    const emails = inputs.map(({ payload }) => (payload.email === undefined ? undefined : normaliseEmail(payload.email)));
+    const rows: (Omit<UserEntity, 'id'> & { id: string })[] = await em.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bool[], $5::int[]) AS t(id, name, email, has_email, version)
+       )
+       INSERT INTO users AS u (id, name, email, version)
+       SELECT id, name, email, COALESCE(version, 1) FROM input
        ON CONFLICT (id) DO UPDATE
          SET name = EXCLUDED.name,
-             email = CASE WHEN $4 THEN EXCLUDED.email ELSE u.email END,
-             version = COALESCE($5::int, u.version + 1),
+             email = CASE WHEN (SELECT has_email FROM input WHERE input.id = EXCLUDED.id) THEN EXCLUDED.email ELSE u.email END,
+             version = COALESCE((SELECT version FROM input WHERE input.id = EXCLUDED.id), u.version + 1),
              updated_at = now()
-         WHERE $5::int IS NULL OR u.version < $5::int
+         WHERE u.version < COALESCE((SELECT version FROM input WHERE input.id = EXCLUDED.id), u.version + 1)
        RETURNING id, name, email, version, created_at AS "createdAt", updated_at AS "updatedAt"`,
-      [payload.id, payload.name, email ?? null, email !== undefined, version ?? null],
+      [
+        inputs.map((i) => i.payload.id),
+        inputs.map((i) => i.payload.name),
+        emails.map((e) => e ?? null),
+        emails.map((e) => e !== undefined),
+        inputs.map((i) => i.version ?? null),
+      ],
     );
-    return row ? toUser({ ...row, id: Number(row.id) }) : null;
+    const stored = new Map(rows.map((r) => [Number(r.id), toUser({ ...r, id: Number(r.id) })]));
+    return inputs.map(({ payload }) => stored.get(payload.id) ?? null);
   }
 
   private update(id: number, changes: Partial<Pick<UserEntity, 'name' | 'email'>>, ifMatch: IfMatchVersions): Promise<User> {

@@ -24,25 +24,31 @@ export interface EventLogEntry {
 export class EventLogService {
   /** Appends an entry; returns false when an event with that id is already logged. */
   async append(em: EntityManager, e: EventLogEntry): Promise<boolean> {
-    const schemaVersion = e.schemaVersion ?? (schemaVersions(e.type).length > 0 ? currentSchemaVersion(e.type) : 1);
-    const rows: unknown[] = await em.query(
+    return (await this.appendMany(em, [e])).has(e.eventId);
+  }
+
+  /** Appends entries in one statement, in order; returns the ids of those not already logged. */
+  async appendMany(em: EntityManager, entries: readonly EventLogEntry[]): Promise<Set<string>> {
+    if (entries.length === 0) return new Set();
+    const column = <T>(pick: (e: EventLogEntry) => T) => entries.map(pick);
+    const rows: { event_id: string }[] = await em.query(
       `INSERT INTO event_log (event_id, type, entity_type, entity_id, version, payload, metadata, origin, occurred_at, schema_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::int[])
        ON CONFLICT (event_id) DO NOTHING
-       RETURNING position`,
+       RETURNING event_id`,
       [
-        e.eventId,
-        e.type,
-        e.entityType,
-        e.entityId,
-        e.version,
-        JSON.stringify(e.payload),
-        JSON.stringify(e.metadata),
-        e.origin,
-        e.occurredAt,
-        schemaVersion,
+        column((e) => e.eventId),
+        column((e) => e.type),
+        column((e) => e.entityType),
+        column((e) => e.entityId),
+        column((e) => e.version),
+        column((e) => JSON.stringify(e.payload)),
+        column((e) => JSON.stringify(e.metadata)),
+        column((e) => e.origin),
+        column((e) => e.occurredAt),
+        column((e) => e.schemaVersion ?? (schemaVersions(e.type).length > 0 ? currentSchemaVersion(e.type) : 1)),
       ],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.event_id));
   }
 }

@@ -4,7 +4,13 @@ import type { OrderEventPayload, UserEventPayload } from '../../events';
 import type { ConsumedEvent } from '../../messaging/consumer/event-consumer.service';
 import { OrdersService } from '../../orders/orders.service';
 import { UsersService } from '../../users/users.service';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogEntry, EventLogService } from '../event-log/event-log.service';
+import { beforeCommit } from '../transaction-hooks';
+
+interface Pending {
+  users: ConsumedEvent<UserEventPayload>[];
+  orders: ConsumedEvent<OrderEventPayload>[];
+}
 
 /**
  * Stores events that producers outside Nestream wrote to our topics (plain JSON, often no headers).
@@ -12,9 +18,15 @@ import { EventLogService } from '../event-log/event-log.service';
  * An event carrying `ce_entityversion` is applied only if it is newer than the stored state, whatever
  * topic it came from, so a late `user_created` never overwrites a later `user_updated`; a stale event
  * changes nothing and is not logged.
+ *
+ * Set-based: the events of the consumer's transaction are collected and stored together just before it
+ * commits, one upsert and one log insert per table instead of two statements per event.
  */
 @Injectable()
 export class IngestService {
+  // Each transaction has its own EntityManager, so its pending events go with it.
+  private readonly pending = new WeakMap<EntityManager, Pending>();
+
   constructor(
     private readonly users: UsersService,
     private readonly orders: OrdersService,
@@ -22,32 +34,73 @@ export class IngestService {
   ) {}
 
   async ingestUser(em: EntityManager, event: ConsumedEvent<UserEventPayload>): Promise<void> {
-    if (event.isOwn) return;
-    const user = await this.users.applyExternal(em, event.payload, event.metadata.entityVersion);
-    if (!user) return;
-    await this.log(em, event, 'user', user.id, user.version);
+    if (!event.isOwn) this.pendingIn(em).users.push(event);
   }
 
   async ingestOrder(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    if (event.isOwn) return;
-    const order = await this.orders.applyExternal(em, event.payload, event.metadata.entityVersion);
-    if (!order) return;
-    await this.log(em, event, 'order', order.id, order.version);
+    if (!event.isOwn) this.pendingIn(em).orders.push(event);
   }
 
-  private async log(em: EntityManager, event: ConsumedEvent<unknown>, entityType: string, entityId: number, version: number) {
-    await this.eventLog.append(em, {
-      eventId: event.id,
-      type: event.type,
-      entityType,
-      entityId: String(entityId),
-      version,
-      // The log keeps what arrived; readers see it through the upcasters, as this consumer did.
-      payload: event.receivedPayload,
-      schemaVersion: event.schemaVersion,
-      metadata: { ...event.metadata, kafka: { topic: event.topic, partition: event.partition, offset: event.offset } },
-      origin: 'ingested',
-      occurredAt: event.occurredAt,
-    });
+  private pendingIn(em: EntityManager): Pending {
+    let pending = this.pending.get(em);
+    if (!pending) {
+      const created: Pending = (pending = { users: [], orders: [] });
+      this.pending.set(em, created);
+      beforeCommit(em, 'persistence.ingest', async () => {
+        this.pending.delete(em);
+        await this.store(em, created.users, 'user', (inputs) => this.users.applyExternal(em, inputs));
+        await this.store(em, created.orders, 'order', (inputs) => this.orders.applyExternal(em, inputs));
+      });
+    }
+    return pending;
   }
+
+  /**
+   * Applies the events in rounds in which each entity appears once (one upsert cannot touch a row
+   * twice): an entity's events keep their order, and each applied one is logged with its new version.
+   */
+  private async store<P extends { id: number }>(
+    em: EntityManager,
+    events: ConsumedEvent<P>[],
+    entityType: string,
+    apply: (inputs: { payload: P; version?: number }[]) => Promise<({ id: number; version: number } | null)[]>,
+  ): Promise<void> {
+    for (const round of rounds(events)) {
+      const stored = await apply(round.map((e) => ({ payload: e.payload, version: e.metadata.entityVersion })));
+      const logged: EventLogEntry[] = [];
+      round.forEach((event, i) => {
+        const state = stored[i];
+        if (state) logged.push(logEntry(event, entityType, state.id, state.version));
+      });
+      await this.eventLog.appendMany(em, logged);
+    }
+  }
+}
+
+/** Splits events into consecutive rounds, the n-th event of each entity in round n. */
+function rounds<P extends { id: number }>(events: ConsumedEvent<P>[]): ConsumedEvent<P>[][] {
+  const result: ConsumedEvent<P>[][] = [];
+  const seen = new Map<number, number>();
+  for (const event of events) {
+    const n = seen.get(event.payload.id) ?? 0;
+    seen.set(event.payload.id, n + 1);
+    (result[n] ??= []).push(event);
+  }
+  return result;
+}
+
+function logEntry(event: ConsumedEvent<unknown>, entityType: string, entityId: number, version: number): EventLogEntry {
+  return {
+    eventId: event.id,
+    type: event.type,
+    entityType,
+    entityId: String(entityId),
+    version,
+    // The log keeps what arrived; readers see it through the upcasters, as this consumer did.
+    payload: event.receivedPayload,
+    schemaVersion: event.schemaVersion,
+    metadata: { ...event.metadata, kafka: { topic: event.topic, partition: event.partition, offset: event.offset } },
+    origin: 'ingested',
+    occurredAt: event.occurredAt,
+  };
 }
