@@ -10,8 +10,9 @@ import './test-env';
 
 /**
  * Before any e2e file: fail loudly when Postgres or Kafka is unreachable (never skip), then give the
- * run a fresh, migrated database and the app's topics, created as the app creates them. On a fresh
- * broker a suite's probe may otherwise subscribe before any app has started.
+ * run a fresh, migrated database and the app's topics, created as the app creates them (on a fresh
+ * broker a suite's probe may otherwise subscribe before any app has started), with the run's consumer
+ * group at their end.
  */
 export default async function globalSetup(): Promise<void> {
   const url = new URL(process.env.DATABASE_URL!);
@@ -50,6 +51,26 @@ export default async function globalSetup(): Promise<void> {
   }
   const config = appConfig();
   const kafka = new KafkaService(config);
+  const topics = requiredTopics(config.kafka.retention).map((t) => t.topic);
   await kafka.ensureTopics(requiredTopics(config.kafka.retention));
   await kafka.onApplicationShutdown();
+  await startGroupAtEnd(brokers, config.kafka.groupId, topics);
+}
+
+/**
+ * The run's consumer group starts at the end of every topic, committed before any app joins: a group
+ * with nothing committed would take the end as of its first fetch, and skip what a test wrote between
+ * the app's start and that fetch.
+ */
+async function startGroupAtEnd(brokers: string[], groupId: string, topics: string[]): Promise<void> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
+      await admin.setOffsets({ groupId, topic, partitions });
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
