@@ -3,7 +3,7 @@ import type { OrderEventPayload } from '../events';
 import type { LoggedEvent } from '../persistence/event-log/event-log.reader';
 import type { Projection, ProjectionBuilder } from '../projections/projection';
 import { ident } from '../projections/rows-writer';
-import { AggregateTables, foldOrderCancelled, foldOrderPlaced, LIVE_TABLES, REBUILD, REBUILD_TABLES } from './order-aggregates';
+import { AggregateTables, foldOrderEvents, LIVE_TABLES, OrderEventToFold, REBUILD, REBUILD_TABLES } from './order-aggregates';
 
 /**
  * The analytics aggregates (orders seen, minute panes overall and per product, per-product running
@@ -28,14 +28,8 @@ export const analyticsProjection: Projection = {
   createBuilder: () => new AnalyticsBuilder(),
 };
 
-interface PendingEvent {
-  type: 'order_placed' | 'order_cancelled';
-  payload: OrderEventPayload;
-  occurredAt: Date;
-}
-
 class AnalyticsBuilder implements ProjectionBuilder {
-  private pending: PendingEvent[] = [];
+  private pending: OrderEventToFold[] = [];
 
   apply(event: LoggedEvent): void {
     // The events the analytics consumer reads; order_updated and the rest change no aggregate.
@@ -46,10 +40,7 @@ class AnalyticsBuilder implements ProjectionBuilder {
   /** Folds the pending events into the fresh tables, in log order, with the consumer's statements. */
   async flush(em: EntityManager, tableOf: (live: string) => string): Promise<void> {
     assertRebuildTables(tableOf);
-    for (const event of this.pending) {
-      if (event.type === 'order_placed') await foldOrderPlaced(em, REBUILD, event.payload, event.occurredAt);
-      else await foldOrderCancelled(em, REBUILD, event.payload, event.occurredAt);
-    }
+    await foldOrderEvents(em, REBUILD, this.pending);
     this.pending = [];
   }
 }

@@ -4,7 +4,8 @@ import { appConfig, AppConfig } from '../config/app.config';
 import type { OrderEventPayload } from '../events';
 import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
 import { amountOutlier, cancellationBurst, Finding, ordersPerWindow } from './anomaly-rules';
-import { foldOrderCancelled, foldOrderPlaced, LIVE } from './order-aggregates';
+import { beforeCommit } from '../persistence/transaction-hooks';
+import { CancellationFolded, foldOrderEvents, LIVE, OrderEventToFold, PlacementFolded } from './order-aggregates';
 import { MINUTE_MS, TimeWindow } from './windows';
 
 interface FindingContext {
@@ -23,42 +24,88 @@ interface FindingContext {
  */
 @Injectable()
 export class OrderAggregator {
+  // Each transaction has its own EntityManager, so its pending events go with it.
+  private readonly pending = new WeakMap<EntityManager, OrderEventToFold[]>();
+
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {}
 
   async orderPlaced(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    const order = event.payload;
-    const folded = await foldOrderPlaced(em, LIVE, order, event.occurredAt);
-    if (!folded) return;
-
-    const { at, pane, before } = folded;
-    const rules = this.config.analytics.rules;
-    const context = { orderId: order.id, product: order.product, userId: order.userId ?? null, occurredAt: at };
-    const outlier = amountOutlier(before, { id: order.id, createdAt: order.createdAt, product: order.product, amount: order.amount }, rules);
-    if (outlier) await this.record(em, outlier, context);
-    const baseline = await this.placedBefore(em, pane.start, rules.ordersSpikeBaselineWindows);
-    for (const finding of ordersPerWindow(pane, folded.placedInPane, baseline, rules)) {
-      // About the minute, not the order that tipped it over.
-      await this.record(em, finding, { window: pane, occurredAt: at });
-    }
+    this.pendingIn(em).push({ type: 'order_placed', payload: event.payload, occurredAt: event.occurredAt });
   }
 
   async orderCancelled(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    const folded = await foldOrderCancelled(em, LIVE, event.payload, event.occurredAt);
-    if (!folded) return;
-
-    const burst = cancellationBurst(folded.pane, folded.cancelledInPane, this.config.analytics.rules);
-    if (burst) await this.record(em, burst, { window: folded.pane, occurredAt: folded.at });
+    this.pendingIn(em).push({ type: 'order_cancelled', payload: event.payload, occurredAt: event.occurredAt });
   }
 
-  /** Orders placed in each of the `count` minutes before `start`; minutes without orders count as 0. */
-  private async placedBefore(em: EntityManager, start: Date, count: number): Promise<number[]> {
-    const from = new Date(start.getTime() - count * MINUTE_MS);
+  /** The transaction's events are folded together just before it commits (a handful of statements, not seven per order). */
+  private pendingIn(em: EntityManager): OrderEventToFold[] {
+    let events = this.pending.get(em);
+    if (!events) {
+      const created: OrderEventToFold[] = (events = []);
+      this.pending.set(em, created);
+      beforeCommit(em, 'analytics', async () => {
+        this.pending.delete(em);
+        await this.fold(em, created);
+      });
+    }
+    return events;
+  }
+
+  /** Folds the events, then runs the rules on each as if it had been folded alone, in order. */
+  private async fold(em: EntityManager, events: OrderEventToFold[]): Promise<void> {
+    const folded = await foldOrderEvents(em, LIVE, events);
+    const rules = this.config.analytics.rules;
+    const baselines = await this.baselines(em, events, folded, rules.ordersSpikeBaselineWindows);
+    // A finding is recorded once by its key: the first event that raises it is the one that counts.
+    const recorded = new Set<string>();
+    const record = async (f: Finding, c: FindingContext) => {
+      if (recorded.has(f.key)) return;
+      recorded.add(f.key);
+      await this.record(em, f, c);
+    };
+    for (const [i, event] of events.entries()) {
+      const result = folded[i];
+      if (!result) continue;
+      if (event.type === 'order_cancelled') {
+        const { pane, at, cancelledInPane } = result as CancellationFolded;
+        const burst = cancellationBurst(pane, cancelledInPane, rules);
+        if (burst) await record(burst, { window: pane, occurredAt: at });
+        continue;
+      }
+      const order = event.payload;
+      const { at, pane, before, placedInPane } = result as PlacementFolded;
+      const outlier = amountOutlier(before, { id: order.id, createdAt: order.createdAt, product: order.product, amount: order.amount }, rules);
+      if (outlier) await record(outlier, { orderId: order.id, product: order.product, userId: order.userId ?? null, occurredAt: at });
+      for (const finding of ordersPerWindow(pane, placedInPane, baselines[i], rules)) {
+        // About the minute, not the order that tipped it over.
+        await record(finding, { window: pane, occurredAt: at });
+      }
+    }
+  }
+
+  /**
+   * Per placement, the orders placed in each of the `count` minutes before its minute (0 where none),
+   * as they stood when it was folded: read once after the batch, less the batch's later placements.
+   */
+  private async baselines(em: EntityManager, events: OrderEventToFold[], folded: (PlacementFolded | CancellationFolded | undefined)[], count: number): Promise<number[][]> {
+    const placements = events.flatMap((e, i) => (e.type === 'order_placed' && folded[i] ? [{ i, start: (folded[i] as PlacementFolded).pane.start.getTime() }] : []));
+    const result: number[][] = [];
+    if (placements.length === 0) return result;
+    const starts = placements.map((p) => p.start);
     const rows: { window_start: Date; placed: number }[] = await em.query(
       `SELECT window_start, placed FROM analytics_minute_windows WHERE window_start >= $1 AND window_start < $2`,
-      [from, start],
+      [new Date(Math.min(...starts) - count * MINUTE_MS), new Date(Math.max(...starts))],
     );
     const placed = new Map(rows.map((r) => [new Date(r.window_start).getTime(), Number(r.placed)]));
-    return Array.from({ length: count }, (_, i) => placed.get(from.getTime() + i * MINUTE_MS) ?? 0);
+    const later = new Map<number, number>();
+    for (const { i, start } of placements.reverse()) {
+      result[i] = Array.from({ length: count }, (_, j) => {
+        const minute = start - (count - j) * MINUTE_MS;
+        return (placed.get(minute) ?? 0) - (later.get(minute) ?? 0);
+      });
+      later.set(start, (later.get(start) ?? 0) + 1);
+    }
+    return result;
   }
 
   /** Records a finding once (by its key); the publisher turns it into an anomaly_detected event. */
