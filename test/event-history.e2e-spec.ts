@@ -172,6 +172,45 @@ describe('Event log: history, time travel, optimistic concurrency and versioned 
       expect(first.state!.user).toEqual(await users.get(user.id));
     });
 
+    it('folds many (entity, position) pairs at once to what one fold per pair gives, from snapshots too', async () => {
+      const users = e2e.app.get(UsersService);
+      const folds = e2e.app.get(FoldService);
+      const long = await users.create(aUser());
+      for (let i = 1; i < 150; i += 1) await users.patch(long.id, { name: `long-${i}` });
+      const short = await users.create(aUser());
+      await users.patch(short.id, { name: 'short-2' });
+      await users.remove(short.id);
+      const positions = async (id: number) =>
+        (await e2e.db.query(`SELECT position FROM event_log WHERE entity_type = 'user' AND entity_id = $1 ORDER BY position`, [String(id)])).map(
+          (r: { position: string }) => Number(r.position),
+        );
+      const [longAt, shortAt] = [await positions(long.id), await positions(short.id)];
+      // Before the first event, in the middle, at and after the last; for both users, interleaved. A state
+      // "before position p" holds the events logged before p: before longAt[120] is after longAt[119].
+      const requests = [
+        { entityId: String(long.id), position: longAt[120] },
+        { entityId: String(short.id), position: shortAt[0] },
+        { entityId: String(long.id), position: longAt[0] },
+        { entityId: String(short.id), position: shortAt[2] },
+        { entityId: String(long.id), position: longAt[149] + 1 },
+        { entityId: String(short.id), position: shortAt[2] + 1 },
+        { entityId: String(long.id), position: longAt[30] },
+      ];
+
+      const together = await folds.statesBefore(userFold, requests, e2e.db.manager);
+      // The first batch fold saved a snapshot of the long history; the second starts from it.
+      const snapshots = await e2e.db.query(`SELECT events FROM snapshots WHERE entity_type = 'user' AND entity_id = $1 ORDER BY position`, [String(long.id)]);
+      const again = await folds.statesBefore(userFold, requests, e2e.db.manager);
+      const oneByOne = [];
+      for (const r of requests) oneByOne.push((await folds.stateOf(userFold, r.entityId, { beforePosition: r.position }, e2e.db.manager)).state);
+
+      expect(snapshots).toEqual([{ events: 100 }]);
+      expect(together).toEqual(oneByOne);
+      expect(again).toEqual(oneByOne);
+      expect(together.map((s) => s?.user.name ?? null)).toEqual(['long-119', null, null, 'short-2', 'long-149', 'short-2', 'long-29']);
+      expect(together[5]!.deletedAt).not.toBeNull();
+    });
+
     it('answers a time-travel GET from a snapshot, as the snapshot it finds shows', async () => {
       const users = e2e.app.get(UsersService);
       const user = await users.create(aUser());

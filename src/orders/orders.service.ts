@@ -11,6 +11,7 @@ import { historyPage } from '../persistence/event-log/entity-history';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
 import { FoldService } from '../persistence/event-log/fold.service';
 import { moveIdSequencePast } from '../persistence/id-sequence';
+import { beforeCommit } from '../persistence/transaction-hooks';
 import { UsersService } from '../users/users.service';
 import { CreateOrderDto, ListOrdersQuery } from './dto/order.request.dto';
 import { OrderCustomer, OrderEntity } from './order.entity';
@@ -19,6 +20,9 @@ import { canMove, Order, toOrder, toOrderState } from './order';
 
 @Injectable()
 export class OrdersService {
+  // Orders waiting for enrichment, per consumer transaction (each has its own EntityManager).
+  private readonly enrichments = new WeakMap<EntityManager, ConsumedEvent<OrderPlacedPayload>[]>();
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly dataSource: DataSource,
@@ -118,29 +122,52 @@ export class OrdersService {
   /**
    * Enrichment: copies the customer's name and email onto the order, so reads need no join. The data
    * is the user's as of the order_placed event's position in the event log, not whatever the user is
-   * when the consumer gets round to it, so a rebuild from the log gives the same customer. Throws while
-   * the event or the order row is not there yet (an outside order still being ingested); the consumer retries.
+   * when the consumer gets round to it, so a rebuild from the log gives the same customer. The orders of
+   * the consumer's transaction are enriched together just before it commits. That throws while an event
+   * or an order row is not there yet (an outside order still being ingested), and the consumer retries.
    */
   async enrich(em: EntityManager, event: ConsumedEvent<OrderPlacedPayload>): Promise<void> {
-    const order = event.payload;
-    if (order.userId == null) return;
-    const position = await this.reader.positionOf(em, event.id);
-    if (position === null) {
+    if (event.payload.userId == null) return;
+    let pending = this.enrichments.get(em);
+    if (!pending) {
+      const created: ConsumedEvent<OrderPlacedPayload>[] = (pending = []);
+      this.enrichments.set(em, created);
+      beforeCommit(em, 'orders.enrichment', async () => {
+        this.enrichments.delete(em);
+        await this.enrichAll(em, created);
+      });
+    }
+    pending.push(event);
+  }
+
+  private async enrichAll(em: EntityManager, events: ConsumedEvent<OrderPlacedPayload>[]): Promise<void> {
+    const positions = await this.reader.positionsOf(em, events.map((e) => e.id));
+    const logged = events.flatMap((event) => {
+      const position = positions.get(event.id);
+      if (position !== undefined) return [{ order: event.payload, position }];
       // Our own events are logged by the transaction that published them, so one missing from the log
       // was written by another deployment's database sharing the topic (a local broker shared by test
       // runs, say): it is not ours to enrich, and retrying will not make it appear.
-      if (event.isOwn) return;
-      throw new Error(`order_placed ${event.id} of order ${order.id} is not in the event log yet`);
-    }
-    const customer = await this.users.customerBefore(em, order.userId, position);
-    if (!customer) return;
+      if (event.isOwn) return [];
+      throw new Error(`order_placed ${event.id} of order ${event.payload.id} is not in the event log yet`);
+    });
+    const customers = await this.users.customersBefore(em, logged.map(({ order, position }) => ({ userId: order.userId!, position })));
+    // As if applied one by one: the last event of an order that finds a customer wins.
+    const latest = new Map<number, OrderCustomer>();
+    logged.forEach(({ order }, i) => {
+      const customer = customers[i];
+      if (customer) latest.set(order.id, customer);
+    });
+    if (latest.size === 0) return;
     // A read-model column: neither the order's version nor its updatedAt changes.
+    const updated: { id: string }[][] = await em.query(
+      `UPDATE orders AS o SET customer = t.customer FROM unnest($1::bigint[], $2::jsonb[]) AS t(id, customer) WHERE o.id = t.id RETURNING o.id`,
+      [[...latest.keys()], [...latest.values()].map((c) => JSON.stringify(c))],
+    );
     // For UPDATE, TypeORM's query() answers [rows, affected count].
-    const [, affected]: [unknown[], number] = await em.query(`UPDATE orders SET customer = $2 WHERE id = $1`, [
-      order.id,
-      JSON.stringify(customer),
-    ]);
-    if (affected === 0) throw new Error(`order ${order.id} is not stored yet`);
+    const found = new Set(updated[0].map((r) => Number(r.id)));
+    const missing = [...latest.keys()].filter((id) => !found.has(id));
+    if (missing.length > 0) throw new Error(`order ${missing.join(', ')} is not stored yet`);
   }
 
   /** The customer the enrichment settles on: the latest placement whose user existed at the time. */

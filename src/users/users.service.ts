@@ -88,6 +88,12 @@ export class UsersService {
     return customerOf(state);
   }
 
+  /** `customerBefore` for many (user, position) pairs at once, in two statements. */
+  async customersBefore(em: EntityManager, requests: readonly { userId: number; position: number }[]) {
+    const states = await this.folds.statesBefore(userFold, requests.map((r) => ({ entityId: String(r.userId), position: r.position })), em);
+    return states.map(customerOf);
+  }
+
   /** Reference data for other modules (order validation and enrichment), read in their transaction. */
   async find(em: EntityManager, id: number): Promise<User | null> {
     const row = await em.getRepository(UserEntity).findOneBy({ id });

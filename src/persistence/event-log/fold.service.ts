@@ -73,6 +73,58 @@ export class FoldService {
     return { state, events, read, snapshotPosition: snapshot?.position ?? null };
   }
 
+  /**
+   * For each request, the entity's state from its events logged before the given position: what
+   * `stateOf` with `beforePosition` answers, for many entities and positions in two statements (the
+   * nearest snapshots, then the events after them). Snapshots are saved as `stateOf` saves them.
+   */
+  async statesBefore<S>(fold: Fold<S>, requests: readonly { entityId: string; position: number }[], em: EntityManager): Promise<(S | null)[]> {
+    const byEntity = new Map<string, number[]>();
+    requests.forEach(({ entityId }, i) => byEntity.set(entityId, [...(byEntity.get(entityId) ?? []), i]));
+    const ids = [...byEntity.keys()];
+    const lowest = ids.map((id) => Math.min(...byEntity.get(id)!.map((i) => requests[i].position)));
+    const highest = ids.map((id) => Math.max(...byEntity.get(id)!.map((i) => requests[i].position)));
+
+    const snapshots: { entity_id: string; position: string; events: number; state: S | null }[] = await em.query(
+      `SELECT r.entity_id, s.position, s.events, s.state FROM unnest($3::text[], $4::bigint[]) AS r(entity_id, before)
+        CROSS JOIN LATERAL (
+          SELECT position, events, state FROM snapshots
+           WHERE entity_type = $1 AND entity_id = r.entity_id AND fold_version = $2 AND position < r.before
+           ORDER BY position DESC LIMIT 1) s`,
+      [fold.entityType, fold.version, ids, lowest],
+    );
+    const snapshotOf = new Map(snapshots.map((r) => [r.entity_id, r]));
+    const events = await this.reader.eventsOfEntities(
+      em,
+      fold.entityType,
+      ids.map((entityId, k) => ({ entityId, after: Number(snapshotOf.get(entityId)?.position ?? 0), before: highest[k] })),
+    );
+    const eventsOf = new Map<string, LoggedEvent[]>();
+    for (const e of events) eventsOf.set(e.entityId, [...(eventsOf.get(e.entityId) ?? []), e]);
+
+    const states: (S | null)[] = requests.map(() => null);
+    const every = this.config.events.snapshotEvery;
+    for (const entityId of ids) {
+      const snapshot = snapshotOf.get(entityId);
+      let state: S | null = snapshot ? snapshot.state : null;
+      let count = snapshot?.events ?? 0;
+      const taken: { position: number; events: number; state: S | null }[] = [];
+      const asked = byEntity.get(entityId)!.sort((a, b) => requests[a].position - requests[b].position);
+      const history = eventsOf.get(entityId) ?? [];
+      let next = 0;
+      for (const i of asked) {
+        for (; next < history.length && history[next].position < requests[i].position; next += 1) {
+          state = fold.apply(state, history[next]);
+          count += 1;
+          if (count % every === 0) taken.push({ position: history[next].position, events: count, state });
+        }
+        states[i] = state;
+      }
+      if (taken.length > 0) await this.saveSnapshots(em, fold, entityId, taken);
+    }
+    return states;
+  }
+
   private async nearestSnapshot<S>(em: EntityManager, fold: Fold<S>, entityId: string, before: number) {
     const [row] = await em.query(
       `SELECT position, events, state FROM snapshots
