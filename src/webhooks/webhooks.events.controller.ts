@@ -59,11 +59,9 @@ export class WebhooksEventsController {
   }
 
   private async handle(type: EventType, ctx: KafkaContext): Promise<void> {
-    let created = 0;
-    await this.consumer.handle<{ id?: unknown }>(FAN_OUT_CONSUMER, type, ctx, async (event, em) => {
-      created = await this.fanOut.fanOut(em, event);
-    });
-    // After the commit: the new deliveries are visible to the dispatcher's claim.
-    if (created > 0) this.dispatcher.wake();
+    await this.consumer.handle<{ id?: unknown }>(FAN_OUT_CONSUMER, type, ctx, async (event, em) => this.fanOut.fanOut(em, event));
+    // After the commit, any new deliveries are visible to the dispatcher's claim. The records of a batch
+    // finish together, and wakes before the dispatcher's next round count as one.
+    this.dispatcher.wake();
   }
 }

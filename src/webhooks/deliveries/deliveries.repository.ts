@@ -25,20 +25,33 @@ export interface RequeueState {
 @Injectable()
 export class DeliveriesRepository {
   /**
-   * One delivery per enabled subscription whose filter matches the event, in the consumer's
-   * transaction. A repeat of the same event adds nothing (unique subscription + event).
+   * One delivery per enabled subscription whose filter matches each event, in the consumer's
+   * transaction, in event order. A repeat of the same event adds nothing (unique subscription + event).
    */
-  async fanOut(em: EntityManager, e: EventForFanOut): Promise<number> {
+  async fanOut(em: EntityManager, events: readonly EventForFanOut[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const column = <T>(pick: (e: EventForFanOut) => T) => events.map(pick);
     const rows: unknown[] = await em.query(
       `INSERT INTO webhook_deliveries
          (subscription_id, message_id, event_id, event_type, entity_type, entity_id, entity_version, body, traceparent, next_attempt_at)
-       SELECT s.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), $1, $2, $3, $4, $5, $6, $7,
-              now() + $8 * interval '1 millisecond'
-         FROM webhook_subscriptions s
-        WHERE s.enabled AND s.events && ARRAY[$2::text, '*']
+       SELECT s.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.event_id, e.type, e.entity_type, e.entity_id,
+              e.entity_version, e.body, e.traceparent, now() + e.first_delay_ms * interval '1 millisecond'
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::int[])
+                WITH ORDINALITY AS e(event_id, type, entity_type, entity_id, entity_version, body, traceparent, first_delay_ms, n)
+         JOIN webhook_subscriptions s ON s.enabled AND s.events && ARRAY[e.type, '*']
+        ORDER BY e.n, s.id
        ON CONFLICT (subscription_id, event_id) DO NOTHING
        RETURNING id`,
-      [e.eventId, e.type, e.entityType, e.entityId, e.entityVersion, e.body, e.traceparent, e.firstDelayMs],
+      [
+        column((e) => e.eventId),
+        column((e) => e.type),
+        column((e) => e.entityType),
+        column((e) => e.entityId),
+        column((e) => e.entityVersion),
+        column((e) => e.body),
+        column((e) => e.traceparent),
+        column((e) => e.firstDelayMs),
+      ],
     );
     return rows.length;
   }

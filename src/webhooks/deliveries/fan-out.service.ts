@@ -5,30 +5,44 @@ import { currentTrace, formatTraceparent } from '../../common/tracing/trace-cont
 import { EVENT_CATALOGUE } from '../../events';
 import type { ConsumedEvent } from '../../messaging/consumer/event-consumer.service';
 import { firstDelay } from '../dispatch/retry-policy';
-import { DeliveriesRepository } from './deliveries.repository';
+import { beforeCommit } from '../../persistence/transaction-hooks';
+import { DeliveriesRepository, EventForFanOut } from './deliveries.repository';
 import { webhookBody } from './delivery';
 
 /** The fan-out consumer's name in the inbox: each event is fanned out once, whatever the redeliveries. */
 export const FAN_OUT_CONSUMER = 'webhooks.fanout';
 
 /**
- * The fan-out consumer's effect: turns one consumed event into one delivery per matching enabled
- * subscription, in the consumer's transaction (with its inbox row, so a redelivered event adds none).
+ * The fan-out consumer's effect: turns consumed events into one delivery per matching enabled
+ * subscription, in the consumer's transaction (with their inbox rows, so a redelivered event adds
+ * none). The events of a transaction are fanned out together, with one insert just before it commits.
  */
 @Injectable()
 export class FanOutService {
+  // Events waiting for the insert, per consumer transaction (each has its own EntityManager).
+  private readonly pending = new WeakMap<EntityManager, EventForFanOut[]>();
+
   constructor(
     private readonly deliveries: DeliveriesRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  async fanOut(em: EntityManager, event: ConsumedEvent<{ id?: unknown }>): Promise<number> {
+  fanOut(em: EntityManager, event: ConsumedEvent<{ id?: unknown }>): void {
+    let events = this.pending.get(em);
+    if (!events) {
+      const created: EventForFanOut[] = (events = []);
+      this.pending.set(em, created);
+      beforeCommit(em, FAN_OUT_CONSUMER, async () => {
+        this.pending.delete(em);
+        await this.deliveries.fanOut(em, created);
+      });
+    }
     const entity = EVENT_CATALOGUE[event.type].entity;
     // Every event payload carries its entity's id; the record key is the fallback.
     const entityId = event.payload.id ?? event.key ?? event.id;
     // The consumer runs in a span of the event's trace: the webhook request continues that trace.
     const trace = currentTrace();
-    return this.deliveries.fanOut(em, {
+    events.push({
       eventId: event.id,
       type: event.type,
       entityType: entity,
