@@ -149,12 +149,15 @@ async function main(): Promise<void> {
       log('\n[ingest]');
       const marks = await prewriteIngest(c);
       ingest = await measureIngest(c, marks, c.startApp);
-      if (ingest.nestream.complete) await drain(c);
-      else {
+      if (ingest.nestream.complete) {
+        await drain(c);
+        // A process keeps its peak heap: the next phases' memory is measured from a fresh one.
+        log('  restarting the app, so ingest\'s memory does not count in the next phases');
+      } else {
         // What the deadline left unconsumed must not run under the next phases' measurements.
         log('  skipping the rest of the ingest backlog: restarting the app at the end of every topic');
-        await skipBacklog(c);
       }
+      await skipBacklog(c);
     } else {
       await kafka.positionGroup(groupId, c.appTopics);
       await c.startApp();
@@ -240,7 +243,7 @@ async function main(): Promise<void> {
     log(`${kind}: ${relative(ROOT, join(settings.outDir, name))}`);
   }
   if (cpuProfDir) {
-    // One profile per app process (the app is restarted when a phase leaves a backlog behind).
+    // One profile per app process (the app is restarted after ingest, and when a phase leaves a backlog behind).
     const summary = profilesSince(cpuProfDir, t0).map((file) => summarizeProfile(file)).join('\n');
     if (summary) {
       writeFileSync(join(cpuProfDir, 'summary.txt'), summary);
