@@ -152,34 +152,59 @@ export class DeliveryQueue {
   }
 
   /**
-   * Records the attempt and, while this instance still holds the lease, the delivery's new state.
-   * Returns false when the lease was lost (it expired and another instance took the delivery over)
-   * or the delivery is gone (its subscription was deleted meanwhile).
+   * Records the attempts and, for each delivery this instance still holds the lease of, its new state:
+   * three statements for the lot. Answers, per completion, false when the lease was lost (it expired
+   * and another instance took the delivery over) or the delivery is gone (its subscription was deleted).
    */
-  async complete(em: EntityManager, d: ClaimedDelivery, result: SendResult, next: Completion): Promise<boolean> {
-    // The row lock keeps the delivery from being deleted (with its subscription) until we commit.
-    const [row] = await em.query(`SELECT lease_token = $2 AS ours FROM webhook_deliveries WHERE id = $1 FOR UPDATE`, [d.id, d.leaseToken]);
-    if (!row) return false;
+  async complete(em: EntityManager, completions: readonly { delivery: ClaimedDelivery; result: SendResult; next: Completion }[]): Promise<boolean[]> {
+    if (completions.length === 0) return [];
+    // Row locks, in id order, keep the deliveries from being deleted (with their subscription) until we commit.
+    const locked: { id: string; ours: boolean }[] = await em.query(
+      `SELECT d.id, d.lease_token = t.token AS ours
+         FROM unnest($1::bigint[], $2::uuid[]) AS t(id, token) JOIN webhook_deliveries d ON d.id = t.id
+        ORDER BY d.id
+          FOR UPDATE OF d`,
+      [completions.map((c) => c.delivery.id), completions.map((c) => c.delivery.leaseToken)],
+    );
+    const ours = new Map(locked.map((r) => [Number(r.id), r.ours === true]));
+    const found = completions.filter((c) => ours.has(c.delivery.id));
     // A late result replaces the "interrupted" placeholder another instance may have written for it.
     await em.query(
       `INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
        ON CONFLICT (delivery_id, attempt) DO UPDATE
          SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
              error = EXCLUDED.error, response_body = EXCLUDED.response_body`,
-      [d.id, d.attempt, result.startedAt, result.durationMs, result.statusCode ?? null, result.error ?? null, result.responseBody ?? null],
+      [
+        found.map((c) => c.delivery.id),
+        found.map((c) => c.delivery.attempt),
+        found.map((c) => c.result.startedAt),
+        found.map((c) => c.result.durationMs),
+        found.map((c) => c.result.statusCode ?? null),
+        found.map((c) => c.result.error ?? null),
+        found.map((c) => c.result.responseBody ?? null),
+      ],
     );
-    if (row.ours !== true) return false;
-    await em.query(
-      `UPDATE webhook_deliveries
-          SET status = $2,
-              next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + $3 * interval '1 millisecond' END,
-              finished_at = CASE WHEN $2 <> 'pending' THEN now() END,
-              lease_token = NULL, lease_until = NULL, leased_at = NULL,
-              last_attempt_at = $4, last_status_code = $5
-        WHERE id = $1`,
-      [d.id, next.status, next.retryInMs ?? 0, result.startedAt, result.statusCode ?? null],
-    );
-    return true;
+    const owned = found.filter((c) => ours.get(c.delivery.id));
+    if (owned.length > 0) {
+      await em.query(
+        `UPDATE webhook_deliveries AS d
+            SET status = t.status,
+                next_attempt_at = CASE WHEN t.status = 'pending' THEN now() + t.retry_ms * interval '1 millisecond' END,
+                finished_at = CASE WHEN t.status <> 'pending' THEN now() END,
+                lease_token = NULL, lease_until = NULL, leased_at = NULL,
+                last_attempt_at = t.started_at, last_status_code = t.status_code
+           FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::int[]) AS t(id, status, retry_ms, started_at, status_code)
+          WHERE d.id = t.id`,
+        [
+          owned.map((c) => c.delivery.id),
+          owned.map((c) => c.next.status),
+          owned.map((c) => c.next.retryInMs ?? 0),
+          owned.map((c) => c.result.startedAt),
+          owned.map((c) => c.result.statusCode ?? null),
+        ],
+      );
+    }
+    return completions.map((c) => ours.get(c.delivery.id) === true);
   }
 }

@@ -11,6 +11,8 @@ import { decide, Decision, RetryPolicy } from './retry-policy';
 import { SendResult, WebhookSender } from './webhook-sender';
 
 const MAX_BACKOFF_MS = 5_000;
+// Most results recorded in one transaction.
+const RECORD_BATCH = 100;
 // Retries due sooner than this get a timer; later ones are found by the poll.
 const TIMER_HORIZON_MS = 60_000;
 
@@ -33,6 +35,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly signal = new WakeSignal();
   private rounds = 0;
   private delivered = 0;
+  /** Results waiting to be recorded, and the recording under way. */
+  private readonly finished: Finished[] = [];
+  private recording?: Promise<void>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -117,27 +122,72 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const result = await this.sender.send({ url: d.url, messageId: d.messageId, body: d.body, secrets: d.secrets, traceparent: d.traceparent });
     const decision = decide(this.policy, d.attemptInRun, result);
     this.metrics.webhookAttempt(decision.kind === 'succeeded' ? 'succeeded' : 'failed', result.durationMs / 1000);
-    const next = completionOf(decision);
+    await new Promise<void>((done) => {
+      this.finished.push({ delivery: d, result, decision, next: completionOf(decision), done });
+      this.recordSoon();
+    });
+  }
+
+  /**
+   * Results are recorded in batches: the requests that finished while the last batch was being
+   * recorded share one transaction (a few statements for the lot, not six per delivery).
+   */
+  private recordSoon(): void {
+    if (this.recording) return;
+    this.recording = (async () => {
+      while (this.finished.length > 0) await this.record(this.finished.splice(0, RECORD_BATCH));
+    })().finally(() => {
+      this.recording = undefined;
+      if (this.finished.length > 0) this.recordSoon();
+    });
+  }
+
+  private async record(batch: Finished[]): Promise<void> {
+    let owned: boolean[];
     try {
-      await this.uow.run(async (tx) => {
-        // False when the lease ran out and another instance took over: its outcome will count.
-        if (!(await this.queue.complete(tx.em, d, result, next))) return;
-        if (decision.kind === 'succeeded') {
-          await this.subscriptions.recordSuccess(tx.em, d.subscriptionId);
-        } else if (decision.kind === 'gone') {
-          await this.disabler.disable(tx, d.subscriptionId, 'the endpoint answered 410 Gone');
-        } else if (await this.subscriptions.recordFailure(tx.em, d.subscriptionId, this.settings.disableAfterMs)) {
-          await this.disabler.disable(tx, d.subscriptionId, `no successful delivery for ${this.settings.disableAfterMs / 3_600_000} hours`);
+      owned = await this.uow.run(async (tx) => {
+        const ours = await this.queue.complete(tx.em, batch);
+        // Subscription by subscription in id order (the order every transaction takes their row locks
+        // in), each one's results in the order they came.
+        const recorded = batch.filter((_, i) => ours[i]);
+        for (const id of [...new Set(recorded.map((f) => f.delivery.subscriptionId))].sort((a, b) => a - b)) {
+          let lastSucceeded = false;
+          for (const { decision } of recorded.filter((f) => f.delivery.subscriptionId === id)) {
+            if (decision.kind === 'succeeded') {
+              // Consecutive successes change nothing after the first.
+              if (!lastSucceeded) await this.subscriptions.recordSuccess(tx.em, id);
+            } else if (decision.kind === 'gone') {
+              await this.disabler.disable(tx, id, 'the endpoint answered 410 Gone');
+            } else if (await this.subscriptions.recordFailure(tx.em, id, this.settings.disableAfterMs)) {
+              await this.disabler.disable(tx, id, `no successful delivery for ${this.settings.disableAfterMs / 3_600_000} hours`);
+            }
+            lastSucceeded = decision.kind === 'succeeded';
+          }
         }
+        return ours;
       });
     } catch (err) {
+      // One result that cannot be recorded must not cost the others theirs: each is tried on its own.
+      if (batch.length > 1) {
+        for (const f of batch) await this.record([f]);
+        return;
+      }
       // Nothing is lost: the lease expires and the delivery is tried again, with the same webhook-id.
-      this.logger.error(`webhook delivery ${d.id}: attempt ${d.attempt} could not be recorded: ${(err as Error).message}`);
+      for (const { delivery } of batch) {
+        this.logger.error(`webhook delivery ${delivery.id}: attempt ${delivery.attempt} could not be recorded: ${(err as Error).message}`);
+      }
+      for (const f of batch) f.done();
       return;
     }
-    this.log(d, result, decision);
-    if (decision.kind === 'succeeded') this.delivered += 1;
-    if (next.retryInMs !== undefined) this.wakeIn(next.retryInMs);
+    batch.forEach((f, i) => {
+      // Not ours when the lease ran out and another instance took over: its outcome will count.
+      if (owned[i]) {
+        this.log(f.delivery, f.result, f.decision);
+        if (f.decision.kind === 'succeeded') this.delivered += 1;
+        if (f.next.retryInMs !== undefined) this.wakeIn(f.next.retryInMs);
+      }
+      f.done();
+    });
   }
 
   private log(d: ClaimedDelivery, result: SendResult, decision: Decision): void {
@@ -159,6 +209,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.timers.add(timer);
   }
 
+}
+
+interface Finished {
+  delivery: ClaimedDelivery;
+  result: SendResult;
+  decision: Decision;
+  next: Completion;
+  /** Resolves the delivery's promise once its result is recorded (or could not be). */
+  done: () => void;
 }
 
 function completionOf(decision: Decision): Completion {
