@@ -10,7 +10,7 @@ import { withDb } from './support/tally';
 
 /** Every consumer of order_placed: an order is done once each has its inbox row. */
 const ORDER_PLACED_CONSUMERS = ['persistence.ingest', 'orders.enrichment', 'analytics', 'live.feed', 'webhooks.fanout'];
-const BACKLOG = 1000;
+const BACKLOG = 10_000;
 
 /**
  * Not a fault: how fast one instance, then two, work through the same burst of outside orders
