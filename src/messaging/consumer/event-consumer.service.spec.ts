@@ -158,6 +158,34 @@ describe('EventConsumer.handle', () => {
     expect(deadLetter().reason).toBe('ce_dataschema names order_placed, but the event is a user_created');
   });
 
+  it('reads a record once for all the consumers that handle it: they get the same payload', async () => {
+    const { deadLetters } = setup();
+    // Every consumer claims every record (the shared inbox double would take consumer b's for a repeat).
+    const em = {
+      query: async (sql: string, params: unknown[] = []) =>
+        sql.includes('unnest') ? (params[1] as string[]).map((id) => ({ message_id: id })) : [{}],
+    };
+    const dataSource = { transaction: async (fn: (m: typeof em) => Promise<unknown>) => fn(em) };
+    const consumer = new EventConsumer(
+      dataSource as unknown as DataSource,
+      deadLetters as unknown as DeadLetterService,
+      { events: { source: '/nestream' }, consumers: { maxAttempts: 3, retryBackoffMs: 0, batchSize: 500 } } as unknown as AppConfig,
+      { eventConsumed: jest.fn() } as unknown as Metrics,
+    );
+    const seen: ConsumedEvent<unknown>[] = [];
+    const effect = async (e: ConsumedEvent<unknown>) => void seen.push(e);
+    // Nest calls every handler of a topic with one context, so with one message object.
+    const ctx = kafkaContext(record());
+    await Promise.all([consumer.handle('a', 'user_created', ctx, effect), consumer.handle('b', 'user_created', ctx, effect)]);
+    // Another record with equal bytes is read on its own.
+    await consumer.handle('a', 'user_created', kafkaContext(record({ offset: '6' })), effect);
+
+    expect(seen).toHaveLength(3);
+    expect(seen[1].payload).toBe(seen[0].payload);
+    expect(seen[2].payload).not.toBe(seen[0].payload);
+    expect(seen[2].payload).toEqual(seen[0].payload);
+  });
+
   it('runs the effect once for a valid outside event, identified by its record coordinates', async () => {
     const { handle, effect, em, deadLetters } = setup();
 

@@ -49,6 +49,8 @@ export class EventConsumer {
   /** Records waiting for their consumer's next transaction, by consumer name. */
   private readonly queues = new Map<string, Work[]>();
   private readonly draining = new Set<string>();
+  /** Each record's read (see readOnce), forgotten with the record. */
+  private readonly reads = new WeakMap<object, { type: EventType; read: RecordRead }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -93,20 +95,15 @@ export class EventConsumer {
       });
     };
 
-    const parsed = parseValue(value);
-    if (!parsed.ok) return setAside(ANY_CONSUMER, parsed.reason, 0);
-    // Validated against the version it was written with, then read as the current version.
-    const schema = schemaVersionOf(type, metadata.dataschema);
-    if (!schema.ok) return setAside(ANY_CONSUMER, schema.reason, 0);
-    const read = readEventPayload(type, parsed.value, schema.version);
+    const read = this.readOnce(message, type, value, metadata.dataschema);
     if (!read.ok) return setAside(ANY_CONSUMER, read.reason, 0);
 
     const event: ConsumedEvent<T> = {
       type,
       id: metadata.id ?? `kafka:${topic}:${partition}:${message.offset}`,
       payload: read.payload as T,
-      receivedPayload: parsed.value,
-      schemaVersion: schema.version,
+      receivedPayload: read.received,
+      schemaVersion: read.schemaVersion,
       metadata,
       isOwn: metadata.source?.startsWith(`${this.config.events.source}/`) ?? false,
       topic,
@@ -120,6 +117,19 @@ export class EventConsumer {
       this.queueOf(consumer).push(work);
       this.schedule(consumer);
     });
+  }
+
+  /**
+   * Parses the value, validates it against the schema version it names and upcasts it, once per record:
+   * every handler of a topic is called with the same message, so the other consumers reuse the result.
+   * The payload is shared between them, so effects must not change it.
+   */
+  private readOnce(message: object, type: EventType, value: Buffer | null, dataschema: string | undefined): RecordRead {
+    const cached = this.reads.get(message);
+    if (cached?.type === type) return cached.read;
+    const read = readRecord(type, value, dataschema);
+    this.reads.set(message, { type, read });
+    return read;
   }
 
   private queueOf(consumer: string): Work[] {
@@ -267,6 +277,21 @@ export class EventConsumer {
 }
 
 type Outcome = 'processed' | 'duplicate';
+
+type RecordRead =
+  | { ok: true; received: Record<string, unknown>; schemaVersion: number; payload: unknown }
+  | { ok: false; reason: string };
+
+/** The value as JSON, validated against the schema version it was written with, read as the current one. */
+function readRecord(type: EventType, value: Buffer | null, dataschema: string | undefined): RecordRead {
+  const parsed = parseValue(value);
+  if (!parsed.ok) return parsed;
+  const schema = schemaVersionOf(type, dataschema);
+  if (!schema.ok) return schema;
+  const read = readEventPayload(type, parsed.value, schema.version);
+  if (!read.ok) return read;
+  return { ok: true, received: parsed.value, schemaVersion: schema.version, payload: read.payload };
+}
 
 /** A record waiting for its consumer's next transaction, and the caller waiting for it. */
 interface Work {
