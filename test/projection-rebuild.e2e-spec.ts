@@ -63,7 +63,7 @@ describe('Rebuilding read models from the event log', () => {
     await e2e.db.transaction((em) =>
       withBeforeCommit(em, () => (type === 'order_placed' ? ingestService.ingestOrder(em, event) : ingestService.ingestUser(em, event))),
     );
-    if (type === 'order_placed') await e2e.db.transaction((em) => orders.enrich(em, event));
+    if (type === 'order_placed') await e2e.db.transaction((em) => withBeforeCommit(em, () => orders.enrich(em, event)));
   }
 
   /** Every order_placed in the log has been through the enrichment consumer (or was set aside by it). */
