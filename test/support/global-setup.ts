@@ -7,6 +7,7 @@ import { requiredTopics } from '../../src/messaging/topics';
 import { databaseOptions } from '../../src/persistence/database-options';
 import { runMigrations } from '../../src/persistence/migrate';
 import './test-env';
+import { waitFor } from './wait-for';
 
 /**
  * Before any e2e file: fail loudly when Postgres or Kafka is unreachable (never skip), then give the
@@ -60,15 +61,23 @@ export default async function globalSetup(): Promise<void> {
 /**
  * The run's consumer group starts at the end of every topic, committed before any app joins: a group
  * with nothing committed would take the end as of its first fetch, and skip what a test wrote between
- * the app's start and that fetch.
+ * the app's start and that fetch. On a fresh broker, topics created a moment ago may have no leader
+ * yet ("not the leader for that topic-partition"): each topic is asked again until it answers.
  */
 async function startGroupAtEnd(brokers: string[], groupId: string, topics: string[]): Promise<void> {
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     for (const topic of topics) {
-      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
-      await admin.setOffsets({ groupId, topic, partitions });
+      await waitFor(
+        `${groupId} committed at the end of ${topic}`,
+        async () => {
+          const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
+          await admin.setOffsets({ groupId, topic, partitions });
+          return true;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
     }
   } finally {
     await admin.disconnect();
