@@ -4,7 +4,7 @@ import { appConfig, AppConfig } from '../config/app.config';
 import type { OrderEventPayload } from '../events';
 import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
 import { amountOutlier, cancellationBurst, Finding, ordersPerWindow } from './anomaly-rules';
-import { beforeCommit } from '../persistence/transaction-hooks';
+import { collectBeforeCommit } from '../persistence/transaction-hooks';
 import { CancellationFolded, foldOrderEvents, LIVE, OrderEventToFold, PlacementFolded } from './order-aggregates';
 import { MINUTE_MS, TimeWindow } from './windows';
 
@@ -24,31 +24,19 @@ interface FindingContext {
  */
 @Injectable()
 export class OrderAggregator {
-  // Each transaction has its own EntityManager, so its pending events go with it.
-  private readonly pending = new WeakMap<EntityManager, OrderEventToFold[]>();
-
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {}
 
   async orderPlaced(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    this.pendingIn(em).push({ type: 'order_placed', payload: event.payload, occurredAt: event.occurredAt });
+    this.collect(em, { type: 'order_placed', payload: event.payload, occurredAt: event.occurredAt });
   }
 
   async orderCancelled(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    this.pendingIn(em).push({ type: 'order_cancelled', payload: event.payload, occurredAt: event.occurredAt });
+    this.collect(em, { type: 'order_cancelled', payload: event.payload, occurredAt: event.occurredAt });
   }
 
   /** The transaction's events are folded together just before it commits (a handful of statements, not seven per order). */
-  private pendingIn(em: EntityManager): OrderEventToFold[] {
-    let events = this.pending.get(em);
-    if (!events) {
-      const created: OrderEventToFold[] = (events = []);
-      this.pending.set(em, created);
-      beforeCommit(em, 'analytics', async () => {
-        this.pending.delete(em);
-        await this.fold(em, created);
-      });
-    }
-    return events;
+  private collect(em: EntityManager, event: OrderEventToFold): void {
+    collectBeforeCommit(em, 'analytics', event, (events) => this.fold(em, events));
   }
 
   /** Folds the events, then runs the rules on each as if it had been folded alone, in order. */

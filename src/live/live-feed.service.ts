@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
-import { beforeCommit } from '../persistence/transaction-hooks';
+import { collectBeforeCommit } from '../persistence/transaction-hooks';
 import { lockForTransaction } from '../persistence/transaction-lock';
 
 /** Serialises feed inserts so ids become visible in id order (see record). */
@@ -45,8 +45,6 @@ export interface FeedSubscriber {
  */
 @Injectable()
 export class LiveFeedService implements OnApplicationBootstrap, OnModuleDestroy {
-  /** Events recorded in a transaction, inserted together at its end. */
-  private readonly pending = new WeakMap<EntityManager, ConsumedEvent<Record<string, unknown>>[]>();
   private readonly logger = new Logger(LiveFeedService.name);
   private readonly subscribers = new Set<FeedSubscriber>();
   private readonly pumping = new Map<FeedSubscriber, Promise<void>>();
@@ -81,11 +79,7 @@ export class LiveFeedService implements OnApplicationBootstrap, OnModuleDestroy 
    * row below n, which is what makes resume-by-id lossless.
    */
   async record(em: EntityManager, e: ConsumedEvent<Record<string, unknown>>): Promise<void> {
-    let batch = this.pending.get(em);
-    if (!batch) this.pending.set(em, (batch = []));
-    batch.push(e);
-    beforeCommit(em, 'live.feed', async () => {
-      this.pending.delete(em);
+    collectBeforeCommit(em, 'live.feed', e, async (batch) => {
       await lockForTransaction(em, FEED_LOCK);
       await em.query(
         `INSERT INTO live_events (event_id, type, topic, "partition", "offset", key, payload, occurred_at)

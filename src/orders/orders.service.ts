@@ -11,7 +11,7 @@ import { historyPage } from '../persistence/event-log/entity-history';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
 import { FoldService } from '../persistence/event-log/fold.service';
 import { moveIdSequencePast } from '../persistence/id-sequence';
-import { beforeCommit } from '../persistence/transaction-hooks';
+import { collectBeforeCommit } from '../persistence/transaction-hooks';
 import { UsersService } from '../users/users.service';
 import { CreateOrderDto, ListOrdersQuery } from './dto/order.request.dto';
 import { OrderCustomer, OrderEntity } from './order.entity';
@@ -20,9 +20,6 @@ import { canMove, Order, toOrder, toOrderState } from './order';
 
 @Injectable()
 export class OrdersService {
-  // Orders waiting for enrichment, per consumer transaction (each has its own EntityManager).
-  private readonly enrichments = new WeakMap<EntityManager, ConsumedEvent<OrderPlacedPayload>[]>();
-
   constructor(
     private readonly uow: UnitOfWork,
     private readonly dataSource: DataSource,
@@ -128,16 +125,7 @@ export class OrdersService {
    */
   async enrich(em: EntityManager, event: ConsumedEvent<OrderPlacedPayload>): Promise<void> {
     if (event.payload.userId == null) return;
-    let pending = this.enrichments.get(em);
-    if (!pending) {
-      const created: ConsumedEvent<OrderPlacedPayload>[] = (pending = []);
-      this.enrichments.set(em, created);
-      beforeCommit(em, 'orders.enrichment', async () => {
-        this.enrichments.delete(em);
-        await this.enrichAll(em, created);
-      });
-    }
-    pending.push(event);
+    collectBeforeCommit(em, 'orders.enrichment', event, (events) => this.enrichAll(em, events));
   }
 
   private async enrichAll(em: EntityManager, events: ConsumedEvent<OrderPlacedPayload>[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { beforeCommit } from './transaction-hooks';
+import { collectBeforeCommit } from './transaction-hooks';
 import { lockForTransaction } from './transaction-lock';
 
 /**
@@ -9,23 +9,18 @@ import { lockForTransaction } from './transaction-lock';
  */
 const SEQUENCE_LOCKS = { users: -2_107_712_149, orders: -1_279_370_951 } as const;
 
-const highest = new WeakMap<EntityManager, Map<keyof typeof SEQUENCE_LOCKS, number>>();
-
 /**
  * Ids are shared with outside producers: once this transaction commits, the table's id sequence must be
  * past every outside id it stored, so Nestream's next ids stay free. Done once, at the end of the
  * transaction, for the highest id of the batch, so the lock is held for one statement, not for the batch.
  */
 export function moveIdSequencePast(em: EntityManager, table: keyof typeof SEQUENCE_LOCKS, id: number): void {
-  let tables = highest.get(em);
-  if (!tables) highest.set(em, (tables = new Map()));
-  tables.set(table, Math.max(tables.get(table) ?? 0, id));
-  beforeCommit(em, `${table}.id-sequence`, async () => {
+  collectBeforeCommit(em, `${table}.id-sequence`, id, async (ids) => {
     await lockForTransaction(em, SEQUENCE_LOCKS[table]);
     await em.query(
       `SELECT setval(seq::regclass, $2::bigint) FROM pg_get_serial_sequence($1, 'id') AS seq
         WHERE $2::bigint > COALESCE(pg_sequence_last_value(seq::regclass), 0)`,
-      [table, tables.get(table)],
+      [table, ids.reduce((a, b) => Math.max(a, b))],
     );
   });
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { beforeCommit, openBeforeCommit, runBeforeCommit } from './transaction-hooks';
+import { beforeCommit, collectBeforeCommit, openBeforeCommit, runBeforeCommit } from './transaction-hooks';
 
 describe('before-commit work', () => {
   const em = () => ({}) as EntityManager;
@@ -32,6 +32,23 @@ describe('before-commit work', () => {
 
     expect(ran).toEqual(['flush', 'feed', 'sequence']);
     expect(() => beforeCommit(tx, 'late', async () => undefined)).toThrow(/outside a transaction/);
+  });
+
+  it('hands the items collected under a key to its flush once, and flushes items added by other work later', async () => {
+    const tx = em();
+    const flushed: string[][] = [];
+    const flush = async (items: string[]) => void flushed.push(items);
+    openBeforeCommit(tx);
+    collectBeforeCommit(tx, 'feed', 'a', flush);
+    collectBeforeCommit(tx, 'sequence', 'x', async (items) => {
+      flushed.push(items);
+      collectBeforeCommit(tx, 'feed', 'c', flush);
+    });
+    collectBeforeCommit(tx, 'feed', 'b', flush);
+
+    await runBeforeCommit(tx);
+
+    expect(flushed).toEqual([['a', 'b'], ['x'], ['c']]);
   });
 
   it('refuses work registered on a transaction that will not run it', () => {

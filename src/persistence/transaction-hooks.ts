@@ -22,6 +22,30 @@ export function beforeCommit(em: EntityManager, key: string, hook: Hook): void {
   registry.set(key, hook);
 }
 
+// What collectBeforeCommit has gathered per transaction and key, until its flush runs.
+const collected = new WeakMap<EntityManager, Map<string, unknown[]>>();
+
+/**
+ * Set-based effects: a consumer's handler adds one item per record, and `flush` gets them all, once,
+ * just before the commit (one multi-row statement instead of one per record). Items added after the
+ * flush ran (by other before-commit work) are flushed again in a later pass.
+ */
+export function collectBeforeCommit<T>(em: EntityManager, key: string, item: T, flush: (items: T[]) => Promise<void>): void {
+  let byKey = collected.get(em);
+  if (!byKey) collected.set(em, (byKey = new Map()));
+  let items = byKey.get(key) as T[] | undefined;
+  if (!items) {
+    const gathered: T[] = [];
+    const owner = byKey;
+    beforeCommit(em, key, async () => {
+      owner.delete(key);
+      await flush(gathered);
+    });
+    byKey.set(key, (items = gathered));
+  }
+  items.push(item);
+}
+
 /**
  * Runs the registered work in registration order, then whatever that work registered (a batch's flush
  * that moves an id sequence), until none is left; then closes the registry.

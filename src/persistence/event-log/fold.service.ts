@@ -80,7 +80,11 @@ export class FoldService {
    */
   async statesBefore<S>(fold: Fold<S>, requests: readonly { entityId: string; position: number }[], em: EntityManager): Promise<(S | null)[]> {
     const byEntity = new Map<string, number[]>();
-    requests.forEach(({ entityId }, i) => byEntity.set(entityId, [...(byEntity.get(entityId) ?? []), i]));
+    requests.forEach(({ entityId }, i) => {
+      const asked = byEntity.get(entityId);
+      if (asked) asked.push(i);
+      else byEntity.set(entityId, [i]);
+    });
     const ids = [...byEntity.keys()];
     const lowest = ids.map((id) => Math.min(...byEntity.get(id)!.map((i) => requests[i].position)));
     const highest = ids.map((id) => Math.max(...byEntity.get(id)!.map((i) => requests[i].position)));
@@ -100,7 +104,11 @@ export class FoldService {
       ids.map((entityId, k) => ({ entityId, after: Number(snapshotOf.get(entityId)?.position ?? 0), before: highest[k] })),
     );
     const eventsOf = new Map<string, LoggedEvent[]>();
-    for (const e of events) eventsOf.set(e.entityId, [...(eventsOf.get(e.entityId) ?? []), e]);
+    for (const e of events) {
+      const history = eventsOf.get(e.entityId);
+      if (history) history.push(e);
+      else eventsOf.set(e.entityId, [e]);
+    }
 
     const states: (S | null)[] = requests.map(() => null);
     const every = this.config.events.snapshotEvery;

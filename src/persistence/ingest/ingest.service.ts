@@ -5,12 +5,7 @@ import type { ConsumedEvent } from '../../messaging/consumer/event-consumer.serv
 import { OrdersService } from '../../orders/orders.service';
 import { UsersService } from '../../users/users.service';
 import { EventLogEntry, EventLogService } from '../event-log/event-log.service';
-import { beforeCommit } from '../transaction-hooks';
-
-interface Pending {
-  users: ConsumedEvent<UserEventPayload>[];
-  orders: ConsumedEvent<OrderEventPayload>[];
-}
+import { collectBeforeCommit } from '../transaction-hooks';
 
 /**
  * Stores events that producers outside Nestream wrote to our topics (plain JSON, often no headers).
@@ -24,9 +19,6 @@ interface Pending {
  */
 @Injectable()
 export class IngestService {
-  // Each transaction has its own EntityManager, so its pending events go with it.
-  private readonly pending = new WeakMap<EntityManager, Pending>();
-
   constructor(
     private readonly users: UsersService,
     private readonly orders: OrdersService,
@@ -34,25 +26,17 @@ export class IngestService {
   ) {}
 
   async ingestUser(em: EntityManager, event: ConsumedEvent<UserEventPayload>): Promise<void> {
-    if (!event.isOwn) this.pendingIn(em).users.push(event);
+    if (event.isOwn) return;
+    collectBeforeCommit(em, 'persistence.ingest.users', event, (events) =>
+      this.store(em, events, 'user', (inputs) => this.users.applyExternal(em, inputs)),
+    );
   }
 
   async ingestOrder(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    if (!event.isOwn) this.pendingIn(em).orders.push(event);
-  }
-
-  private pendingIn(em: EntityManager): Pending {
-    let pending = this.pending.get(em);
-    if (!pending) {
-      const created: Pending = (pending = { users: [], orders: [] });
-      this.pending.set(em, created);
-      beforeCommit(em, 'persistence.ingest', async () => {
-        this.pending.delete(em);
-        await this.store(em, created.users, 'user', (inputs) => this.users.applyExternal(em, inputs));
-        await this.store(em, created.orders, 'order', (inputs) => this.orders.applyExternal(em, inputs));
-      });
-    }
-    return pending;
+    if (event.isOwn) return;
+    collectBeforeCommit(em, 'persistence.ingest.orders', event, (events) =>
+      this.store(em, events, 'order', (inputs) => this.orders.applyExternal(em, inputs)),
+    );
   }
 
   /**

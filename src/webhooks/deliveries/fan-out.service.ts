@@ -5,7 +5,7 @@ import { currentTrace, formatTraceparent } from '../../common/tracing/trace-cont
 import { EVENT_CATALOGUE } from '../../events';
 import type { ConsumedEvent } from '../../messaging/consumer/event-consumer.service';
 import { firstDelay } from '../dispatch/retry-policy';
-import { beforeCommit } from '../../persistence/transaction-hooks';
+import { collectBeforeCommit } from '../../persistence/transaction-hooks';
 import { DeliveriesRepository, EventForFanOut } from './deliveries.repository';
 import { webhookBody } from './delivery';
 
@@ -19,30 +19,18 @@ export const FAN_OUT_CONSUMER = 'webhooks.fanout';
  */
 @Injectable()
 export class FanOutService {
-  // Events waiting for the insert, per consumer transaction (each has its own EntityManager).
-  private readonly pending = new WeakMap<EntityManager, EventForFanOut[]>();
-
   constructor(
     private readonly deliveries: DeliveriesRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   fanOut(em: EntityManager, event: ConsumedEvent<{ id?: unknown }>): void {
-    let events = this.pending.get(em);
-    if (!events) {
-      const created: EventForFanOut[] = (events = []);
-      this.pending.set(em, created);
-      beforeCommit(em, FAN_OUT_CONSUMER, async () => {
-        this.pending.delete(em);
-        await this.deliveries.fanOut(em, created);
-      });
-    }
     const entity = EVENT_CATALOGUE[event.type].entity;
     // Every event payload carries its entity's id; the record key is the fallback.
     const entityId = event.payload.id ?? event.key ?? event.id;
     // The consumer runs in a span of the event's trace: the webhook request continues that trace.
     const trace = currentTrace();
-    events.push({
+    const delivery: EventForFanOut = {
       eventId: event.id,
       type: event.type,
       entityType: entity,
@@ -51,6 +39,9 @@ export class FanOutService {
       body: webhookBody(event.type, event.occurredAt, event.payload),
       traceparent: trace ? formatTraceparent(trace) : (event.metadata.traceparent ?? null),
       firstDelayMs: firstDelay(this.config.webhooks.retry),
+    };
+    collectBeforeCommit(em, FAN_OUT_CONSUMER, delivery, async (events) => {
+      await this.deliveries.fanOut(em, events);
     });
   }
 }
