@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { outboxBacklog } from './lib/database';
 import type { BenchKafka } from './lib/kafka';
-import type { AppProcess } from './lib/processes';
+import type { AppDeployment } from './lib/processes';
 import type { WebhookReceiver } from './lib/receiver';
 import { nowMs, sleep } from './lib/time';
 import type { BenchSettings } from './settings';
@@ -13,9 +13,9 @@ export interface BenchContext {
   appDir: string;
   /** Environment of the app process. */
   appEnv: Record<string, string>;
-  app?: AppProcess;
+  app?: AppDeployment;
   /** Starts the app (again) with appEnv and sets `app`. */
-  startApp: () => Promise<AppProcess>;
+  startApp: () => Promise<AppDeployment>;
   appDb: Pool;
   rawDb: Pool;
   kafka: BenchKafka;
@@ -30,7 +30,7 @@ export interface BenchContext {
   rawUserIds: number[];
 }
 
-export function requireApp(ctx: BenchContext): AppProcess {
+export function requireApp(ctx: BenchContext): AppDeployment {
   if (!ctx.app) throw new Error('the app is not running');
   return ctx.app;
 }

@@ -12,7 +12,7 @@ import type { BenchContext } from './context';
 import { drain, skipBacklog } from './context';
 import { pool, resetDatabase, serverVersion } from './lib/database';
 import { BenchKafka, DedicatedBroker, kafkaVersion } from './lib/kafka';
-import { AppProcess, freePort, prepareCompiledApp, RssSampler, rssKb } from './lib/processes';
+import { AppDeployment, freePort, prepareCompiledApp, RssSampler, rssKb } from './lib/processes';
 import { WebhookReceiver } from './lib/receiver';
 import { round } from './lib/stats';
 import { nowMs } from './lib/time';
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
       adminToken,
       userIds: [],
       rawUserIds: [],
-      startApp: async (): Promise<AppProcess> => (c.app = await AppProcess.start(appDir, c.appEnv, { cpuProfDir })),
+      startApp: async (): Promise<AppDeployment> => (c.app = await AppDeployment.start(appDir, c.appEnv, { cpuProfDir, split: settings.split })),
     };
     const c: BenchContext = ctx;
 
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     }
     if (settings.phases.includes('latency')) {
       log('\n[event latency]');
-      const sampler = new RssSampler(() => c.app?.pid).start();
+      const sampler = new RssSampler(() => c.app?.pids).start();
       eventLatency = await measureEventLatency(c);
       latencyPeakMb = sampler.stop();
     }
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (ctx?.app) {
-      overallPeakMb = round(rssKb(ctx.app.pid, 'VmHWM') / 1024, 1);
+      overallPeakMb = round(ctx.app.pids.reduce((kb, pid) => kb + rssKb(pid, 'VmHWM'), 0) / 1024, 1);
       const code = await ctx.app.stop();
       if (code !== 0) log(`the app exited with ${code}: ${ctx.app.output.slice(-2000)}`);
     }
@@ -220,6 +220,7 @@ async function main(): Promise<void> {
       fanoutEvents: settings.fanoutEvents,
       users: settings.users,
       poolSize: settings.poolSize,
+      app: settings.split ? 'two processes: APP_ROLE=api (HTTP) + APP_ROLE=worker (consumers); memory is their sum' : 'one process (APP_ROLE=all)',
       phases: settings.phases,
       appOverrides: Object.keys(process.env).filter((k) => k.startsWith('BENCH_APP_')),
     },

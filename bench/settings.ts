@@ -35,6 +35,8 @@ export interface BenchSettings {
   kafka: string;
   build: boolean;
   cpuProf: boolean;
+  /** The app as two processes (APP_ROLE=api for HTTP, APP_ROLE=worker for the consumers) instead of one. */
+  split: boolean;
   phases: Phase[];
   databaseUrl: string;
   rawDatabaseUrl: string;
@@ -55,7 +57,7 @@ export const TARGETS = {
   writeRssMb: 300,
 } as const;
 
-const FULL: Omit<BenchSettings, 'mode' | 'kafka' | 'build' | 'cpuProf' | 'phases' | 'databaseUrl' | 'rawDatabaseUrl' | 'poolSize' | 'outDir'> = {
+const FULL: Omit<BenchSettings, 'mode' | 'kafka' | 'build' | 'cpuProf' | 'split' | 'phases' | 'databaseUrl' | 'rawDatabaseUrl' | 'poolSize' | 'outDir'> = {
   warmupMs: 3_000,
   measureMs: 10_000,
   concurrencies: [1, 16, 64],
@@ -98,6 +100,8 @@ export const USAGE = `npm run bench -- [options]
   --no-build              run the existing dist/ instead of running "npm run build" first
                           (--smoke never builds unless dist/main.js is missing)
   --cpu-prof              write a V8 CPU profile of the app to bench-results/profiles/
+  --split                 run the app as two processes: APP_ROLE=api takes the HTTP load, APP_ROLE=worker
+                          runs the consumers and the webhook dispatcher (memory is their sum)
   --warmup-ms N, --measure-ms N, --ingest-events N, --fanout-events N, --concurrency 1,16,64,
   --rates 500,1000        override the mode's values
   --out DIR               results folder, inside the repository (default bench-results)
@@ -166,6 +170,7 @@ export function parseArgs(argv: string[]): BenchSettings {
     kafka: text('kafka') ?? 'dedicated',
     build: smoke ? false : !flags.has('no-build'),
     cpuProf: flags.has('cpu-prof'),
+    split: flags.has('split'),
     phases: PHASES.filter((p) => phases.includes(p)),
     databaseUrl: text('database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}`,
     rawDatabaseUrl: text('raw-database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}_raw`,
@@ -175,4 +180,4 @@ export function parseArgs(argv: string[]): BenchSettings {
 }
 
 const VALUED = new Set(['out', 'phases', 'kafka', 'warmup-ms', 'measure-ms', 'ingest-events', 'fanout-events', 'concurrency', 'rates', 'database-url', 'raw-database-url']);
-const SWITCHES = new Set(['smoke', 'no-build', 'cpu-prof', 'help']);
+const SWITCHES = new Set(['smoke', 'no-build', 'cpu-prof', 'split', 'help']);

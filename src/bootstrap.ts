@@ -7,6 +7,8 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { appConfig, AppConfig } from './config/app.config';
 import helmet from 'helmet';
+import type { NextFunction, Request, Response } from 'express';
+import { admissionControl } from './common/http/admission';
 import { HttpExceptionFilter } from './common/http/http-exception.filter';
 import { setupOpenApi } from './common/http/openapi';
 import { validationException } from './common/http/field-errors';
@@ -33,8 +35,10 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
   const config = app.get<AppConfig>(appConfig.KEY);
   app.useLogger(app.get(PinoLogger));
 
+  if (!config.role.servesApi) app.use(onlyOperationalRoutes(config.role.name));
   app.use(traceMiddleware);
   app.use(app.get(HttpMetrics).middleware);
+  app.use(admissionControl(config.http.maxInFlight));
 
   app.use(helmet());
   if (config.http.corsOrigins.length > 0) app.enableCors({ origin: config.http.corsOrigins });
@@ -50,7 +54,9 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
   app.useGlobalFilters(new HttpExceptionFilter());
   setupOpenApi(app);
 
-  app.connectMicroservice<MicroserviceOptions>(kafkaTransport(config.kafka, config.consumers.batchSize), { inheritAppConfig: true });
+  if (config.role.consumes) {
+    app.connectMicroservice<MicroserviceOptions>(kafkaTransport(config.kafka, config.consumers.batchSize), { inheritAppConfig: true });
+  }
   return app;
 }
 
@@ -60,9 +66,11 @@ export async function startApp(app: INestApplication, port?: number): Promise<vo
   await app.init();
   const created = await app.get(KafkaService).ensureTopics(requiredTopics(config.kafka.retention));
   if (created.length > 0) new Logger('Kafka').log(`created topics: ${created.join(', ')}`);
-  await app.startAllMicroservices();
-  const [, consumer] = app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
-  app.get(ConsumerMembership).watch(consumer);
+  if (config.role.consumes) {
+    await app.startAllMicroservices();
+    const [, consumer] = app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
+    app.get(ConsumerMembership).watch(consumer);
+  }
   await app.listen(port ?? config.http.port);
 }
 
@@ -100,4 +108,12 @@ export function exitGracefullyOnSignals(app: INestApplication): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** A worker's HTTP port is for probes and scrapes: everything but /health and /metrics is a 404. */
+function onlyOperationalRoutes(role: string) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (/^\/(health|metrics)(\/|\?|$)/.test(req.url)) return next();
+    res.status(404).json({ statusCode: 404, error: 'Not Found', message: `this process runs APP_ROLE=${role}: it serves /health and /metrics only` });
+  };
 }

@@ -1,6 +1,6 @@
 import { Topics, validateEventPayload } from '../src/events';
-import { aQuietMinute, anOrderAt, overrideEnv, plusMinutes, untilConsuming } from './support/analytics';
-import { E2eApp, startE2eApp } from './support/e2e-app';
+import { aQuietMinute, anOrderAt, plusMinutes, untilConsuming } from './support/analytics';
+import { E2eApp, overrideEnv, startE2eApp } from './support/e2e-app';
 import { anOrder, anOutsideId, unique } from './support/factories';
 import { KafkaProbe, OutsideProducer } from './support/kafka';
 import { waitFor } from './support/wait-for';

@@ -1,4 +1,6 @@
 import { deadLetterTopicOf, Topics } from '../src/events';
+import { recordId } from '../src/messaging/envelope';
+import { endOffsets } from './support/consumer-group';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOutsideId, aUser, unique } from './support/factories';
 import { KafkaProbe, OutsideProducer } from './support/kafka';
@@ -37,6 +39,21 @@ describe('Events written by producers outside Nestream', () => {
 
     expect(await visible(`/users/${id}`)).toMatchObject({ id, name, email: null, version: 1 });
     expect(await visible(`/orders/${id}`)).toMatchObject({ id, product: 'sofa', amount: 100000, userId: null, status: 'placed' });
+  });
+
+  it('ingests a record at coordinates an earlier topic (or another cluster) used, though the inbox holds them', async () => {
+    // What the inbox holds after the topic was created anew: the next offset of every partition
+    // handled already, by the record that was there before (another timestamp), and as coordinates alone.
+    const earlier = String(Date.now() - 86_400_000);
+    const ids = (await endOffsets(Topics.OrderPlaced)).flatMap(({ partition, offset }) => [
+      `kafka:${Topics.OrderPlaced}:${partition}:${offset}`,
+      recordId(Topics.OrderPlaced, partition, offset, earlier),
+    ]);
+    await e2e.db.query(`INSERT INTO inbox (consumer, message_id) SELECT 'persistence.ingest', unnest($1::text[]) ON CONFLICT DO NOTHING`, [ids]);
+
+    const id = anOutsideId();
+    await outside.sendJson(Topics.OrderPlaced, { id, product: 'lamp', amount: 2500 });
+    expect(await visible(`/orders/${id}`)).toMatchObject({ id, product: 'lamp', amount: 2500 });
   });
 
   it('applies an outside user_updated to the stored user', async () => {

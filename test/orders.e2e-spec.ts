@@ -46,6 +46,33 @@ describe('Orders over HTTP, each change published to Kafka', () => {
     expect(res.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
   });
 
+  it('stores the order, its event log entry and its outbox record together, with the answered state', async () => {
+    const res = await e2e.http.post('/orders').send(anOrder(user.id)).expect(201);
+    const [row] = await e2e.db.query(`SELECT created_at, updated_at, version FROM orders WHERE id = $1`, [res.body.id]);
+    expect({ createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(), version: row.version }).toEqual({
+      createdAt: res.body.createdAt,
+      updatedAt: res.body.updatedAt,
+      version: 1,
+    });
+    const [logged] = await e2e.db.query(`SELECT payload FROM event_log WHERE entity_type = 'order' AND entity_id = $1 AND version = 1`, [String(res.body.id)]);
+    const { customer, ...state } = res.body;
+    expect(logged.payload).toEqual(state);
+  });
+
+  it('skips order ids an outside producer took from the block this instance reserved', async () => {
+    const first = (await e2e.http.post('/orders').send(anOrder(user.id)).expect(201)).body;
+    // As the ingest consumer would store an outside order_placed: the next ids of the reserved block.
+    for (const id of [first.id + 1, first.id + 2]) {
+      await e2e.db.query(`INSERT INTO orders (id, user_id, product, amount, quantity) VALUES ($1, $2, 'outside', 1, 1)`, [id, user.id]);
+    }
+    const next = (await e2e.http.post('/orders').send(anOrder(user.id, { product: 'mine' })).expect(201)).body;
+    expect(next.id).toBeGreaterThan(first.id + 2);
+    const [row] = await e2e.db.query(`SELECT product FROM orders WHERE id = $1`, [next.id]);
+    expect(row.product).toBe('mine');
+    const outside = await e2e.db.query(`SELECT product FROM orders WHERE id = ANY($1::bigint[])`, [[first.id + 1, first.id + 2]]);
+    expect(outside.map((r: { product: string }) => r.product)).toEqual(['outside', 'outside']);
+  });
+
   it('answers 422 when userId names no user', async () => {
     const res = await e2e.http.post('/orders').send(anOrder(987654321)).expect(422);
     expect(res.body.errors).toEqual([{ field: 'userId', messages: ['user 987654321 does not exist'] }]);

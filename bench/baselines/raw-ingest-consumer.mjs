@@ -56,7 +56,7 @@ await consumer.run({
         continue; // the app dead-letters these; none are written by the benchmark
       }
       rows.push({
-        message_id: `kafka:${batch.topic}:${batch.partition}:${m.offset}`,
+        message_id: `kafka:${batch.topic}:${batch.partition}:${m.offset}:${m.timestamp}`, // as the app's recordId
         id: p.id,
         user_id: p.userId ?? null,
         product: p.product,

@@ -48,13 +48,13 @@ export function prepareCompiledApp(outDir: string, build: boolean, runId: string
   return copy;
 }
 
-/** Peak resident set size of a process, sampled from /proc while a phase runs. */
+/** Peak resident set size of a process (or of a deployment's processes together), sampled from /proc while a phase runs. */
 export class RssSampler {
   private timer?: NodeJS.Timeout;
   private peakKb = 0;
 
-  /** A pid, or a function giving the current one (the app may be restarted during a phase). */
-  constructor(private readonly pid: number | (() => number | undefined)) {}
+  /** Pids, or a function giving the current ones (the app may be restarted during a phase). */
+  constructor(private readonly pids: number | readonly number[] | (() => readonly number[] | undefined)) {}
 
   start(intervalMs = 100): this {
     this.sample();
@@ -71,8 +71,8 @@ export class RssSampler {
   }
 
   private sample(): void {
-    const pid = typeof this.pid === 'function' ? this.pid() : this.pid;
-    const kb = pid === undefined ? 0 : rssKb(pid);
+    const pids = typeof this.pids === 'function' ? (this.pids() ?? []) : typeof this.pids === 'number' ? [this.pids] : this.pids;
+    const kb = pids.reduce((sum, pid) => sum + rssKb(pid), 0);
     if (kb > this.peakKb) this.peakKb = kb;
   }
 }
@@ -148,6 +148,45 @@ export class AppProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * The app as deployed for the benchmark: one process (APP_ROLE=all), or with `split` two, an
+ * APP_ROLE=api process taking the HTTP load and an APP_ROLE=worker process running the consumers and
+ * the webhook dispatcher. Memory figures are the processes' sum.
+ */
+export class AppDeployment {
+  private constructor(readonly processes: AppProcess[]) {}
+
+  static async start(appDir: string, env: Record<string, string>, opts: { cpuProfDir?: string; split?: boolean } = {}): Promise<AppDeployment> {
+    if (!opts.split) return new AppDeployment([await AppProcess.start(appDir, env, opts)]);
+    const worker = await AppProcess.start(appDir, { ...env, APP_ROLE: 'worker', PORT: String(await freePort()) }, opts);
+    try {
+      return new AppDeployment([await AppProcess.start(appDir, { ...env, APP_ROLE: 'api' }, opts), worker]);
+    } catch (err) {
+      await worker.stop();
+      throw err;
+    }
+  }
+
+  /** Where the HTTP load goes. */
+  get url(): string {
+    return this.processes[0].url;
+  }
+
+  get pids(): number[] {
+    return this.processes.map((p) => p.pid);
+  }
+
+  get output(): string {
+    return this.processes.map((p) => p.output).join('\n');
+  }
+
+  /** Stops every process; the first non-zero exit code, else 0. */
+  async stop(): Promise<number | null> {
+    const codes = await Promise.all(this.processes.map((p) => p.stop()));
+    return codes.find((c) => c !== 0) ?? 0;
   }
 }
 

@@ -1,7 +1,7 @@
 import { Topics } from '../../src/events';
 import type { BenchContext } from '../context';
 import { storedRange } from '../lib/database';
-import { AppProcess, BaselineProcess, RssSampler } from '../lib/processes';
+import { AppDeployment, BaselineProcess, RssSampler } from '../lib/processes';
 import { ratio, round } from '../lib/stats';
 import { nowMs, sleep } from '../lib/time';
 import type { Pool } from 'pg';
@@ -69,13 +69,13 @@ async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs
 }
 
 /** Starts the app on the backlog and times it; then the raw eachBatch consumer on the same records. */
-export async function measureIngest(ctx: BenchContext, marks: IngestMarks, startApp: () => Promise<AppProcess>): Promise<IngestResult> {
+export async function measureIngest(ctx: BenchContext, marks: IngestMarks, startApp: () => Promise<AppDeployment>): Promise<IngestResult> {
   const { ingestEvents, ingestDeadlineMs } = ctx.settings;
 
   const startedAt = nowMs();
   let sampler: RssSampler | undefined;
   const app = await startApp();
-  sampler = new RssSampler(app.pid).start();
+  sampler = new RssSampler(app.pids).start();
   ctx.log(`  app ready after ${Math.round(nowMs() - startedAt)} ms; ingesting`);
   const nestream = await waitStored(ctx.appDb, ingestEvents, startedAt, ingestDeadlineMs, sampler);
   ctx.log(`  nestream: ${nestream.stored}/${ingestEvents} stored, ${nestream.eventsPerSecond} events/s`);

@@ -57,7 +57,7 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
   let nestream: NonNullable<FanoutResult['nestream']>;
   try {
     ctx.receiver.clear();
-    const sampler = new RssSampler(app.pid).start();
+    const sampler = new RssSampler(app.pids).start();
     const start = nowMs();
     const ids = new Set<unknown>(await closedLoopOrders(app.url, 64, events, ctx.userIds, 'bench-fanout'));
     const writeSeconds = round((nowMs() - start) / 1000, 2);

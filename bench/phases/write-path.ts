@@ -30,7 +30,7 @@ export async function measureWritePath(ctx: BenchContext): Promise<WritePathResu
     for (const c of ctx.settings.concurrencies) {
       const length = requestsPerRun ? { requests: Math.max(requestsPerRun, 2 * c) } : { durationMs: measureMs };
       const app = requireApp(ctx);
-      let sampler = new RssSampler(app.pid).start();
+      let sampler = new RssSampler(app.pids).start();
       const n = await autocannonOrders(app.url, c, warmupMs, length, ctx.userIds);
       const nPeak = sampler.stop();
       const backlog = await drain(ctx);

@@ -111,7 +111,8 @@ export function markdownReport(r: BenchResult): string {
   const m = r.machine;
   const out = [
     `Run ${r.startedAt} (${r.mode}, ${r.durationSeconds} s): ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ` +
-      `Kafka ${m.kafka} (${m.kafkaBroker}), PostgreSQL ${m.postgres}; load average ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end.`,
+      `Kafka ${m.kafka} (${m.kafkaBroker}), PostgreSQL ${m.postgres}; load average ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end. ` +
+      `The app: ${String(r.settings.app ?? 'one process (APP_ROLE=all)')}.`,
   ];
   for (const s of resultRows(r)) {
     out.push('', `**${s.section}**`, '', '| | Nestream | baseline | ratio |', '| --- | ---: | ---: | ---: |');

@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { appConfig, AppConfig } from '../config/app.config';
 import { UnitOfWork } from '../messaging/unit-of-work';
 import { AnomalyRow, toAnomalyEvent } from './anomaly';
 
@@ -20,9 +21,13 @@ export class AnomalyPublisher implements OnApplicationBootstrap, OnModuleDestroy
   private again = false;
   private stopped = false;
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.role.runsBackgroundJobs) return;
     this.timer = setInterval(() => this.wake(), SWEEP_INTERVAL_MS);
     this.timer.unref();
     this.wake();

@@ -6,9 +6,11 @@ export const appConfig = registerAs('app', () => {
   const env = validateEnv(process.env);
   return {
     env: env.NODE_ENV,
+    role: roleOf(env.APP_ROLE),
     http: {
       port: env.PORT,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      maxInFlight: env.HTTP_MAX_IN_FLIGHT,
       logLevel: env.LOG_LEVEL,
       throttle: { ttlMs: env.THROTTLE_TTL_MS, limit: env.THROTTLE_LIMIT },
       corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',') : [],
@@ -31,6 +33,7 @@ export const appConfig = registerAs('app', () => {
         : undefined,
       consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
       sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+      stallRestartMs: env.KAFKA_STALL_RESTART_MS,
       fromBeginning: env.KAFKA_FROM_BEGINNING,
       retention: { eventsMs: env.KAFKA_RETENTION_MS, deadLettersMs: env.KAFKA_DLQ_RETENTION_MS },
     },
@@ -77,3 +80,17 @@ export const appConfig = registerAs('app', () => {
 });
 
 export type AppConfig = ConfigType<typeof appConfig>;
+
+export interface Role {
+  name: 'all' | 'api' | 'worker';
+  /** Kafka consumers (every @EventPattern handler). */
+  consumes: boolean;
+  /** Webhook dispatcher, anomaly sweeps, webhook retention: work no HTTP request waits for. */
+  runsBackgroundJobs: boolean;
+  /** Every HTTP route; otherwise only /health and /metrics. */
+  servesApi: boolean;
+}
+
+function roleOf(name: Role['name']): Role {
+  return { name, consumes: name !== 'api', runsBackgroundJobs: name !== 'api', servesApi: name !== 'worker' };
+}

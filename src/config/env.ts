@@ -45,6 +45,14 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(65535)
   PORT = 3000;
 
+  /**
+   * What this process runs. `all`: everything. `api`: HTTP and the outbox relay, no Kafka consumers
+   * and no background jobs. `worker`: consumers, webhook dispatcher and background jobs, with HTTP
+   * serving /health and /metrics only. Lets HTTP and the consumers each have a CPU of their own.
+   */
+  @IsIn(['all', 'api', 'worker'])
+  APP_ROLE: 'all' | 'api' | 'worker' = 'all';
+
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/nestream';
 
@@ -96,6 +104,13 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(6000) @Max(300000)
   KAFKA_SESSION_TIMEOUT_MS = 30000;
 
+  /**
+   * A partition with records waiting that gets no batch for this long makes the instance restart its
+   * consumer (kafkajs can stop fetching a partition after a broker dies); 0 turns the watchdog off.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600000)
+  KAFKA_STALL_RESTART_MS = 60000;
+
   /** Where a consumer group with no committed offsets starts: the beginning of each topic, or its end. */
   @Transform(toBoolean) @IsBoolean()
   KAFKA_FROM_BEGINNING = true;
@@ -133,6 +148,10 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(1024) @Max(100 * 1024 * 1024)
   HTTP_BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Requests in flight beyond which new ones get 503 with Retry-After at once (0: no bound). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(100000)
+  HTTP_MAX_IN_FLIGHT = 256;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

@@ -63,6 +63,7 @@ export class HealthHttpController implements BeforeApplicationShutdown {
       },
       () => {
         const check = this.indicators.check('kafka_consumer');
+        if (!this.config.role.consumes) return check.up({ state: `not consuming (APP_ROLE=${this.config.role.name})` });
         const state = this.membership.state;
         return state === 'member' || state === 'rebalancing' ? check.up({ state }) : check.down({ state });
       },

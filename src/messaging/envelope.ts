@@ -77,3 +77,13 @@ export function readEnvelope(headers: Record<string, unknown>): ReceivedMetadata
     traceparent: text(CE.traceparent),
   };
 }
+
+/**
+ * The id of a record that carries no `ce_id` (an outside producer's): its coordinates and timestamp.
+ * Stable across redelivery, as the inbox needs. The timestamp keeps it unique when the coordinates come
+ * round again — a topic deleted and created anew, or the app pointed at another cluster with the same
+ * database — where coordinates alone would make the inbox drop new records as already handled.
+ */
+export function recordId(topic: string, partition: number, offset: string, timestamp: string): string {
+  return `kafka:${topic}:${partition}:${offset}:${timestamp}`;
+}

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
 import { currentSchemaVersion, EVENT_CATALOGUE, EventType, schemaUrn, SOURCE_PATH, topicOf, validateEventPayload } from '../events';
-import { EventLogService } from '../persistence/event-log/event-log.service';
+import { eventLogInsert } from '../persistence/event-log/event-log.service';
 import { outgoingTraceparent } from '../common/tracing/trace-context';
 import { Metrics } from '../observability/metrics';
 import { envelopeHeaders } from './envelope';
 import { OutboxRelay } from './outbox/outbox-relay.service';
-import { OutboxService } from './outbox/outbox.service';
+import { outboxInsert } from './outbox/outbox.service';
 
 export interface DomainEvent {
   type: EventType;
@@ -34,34 +34,56 @@ export interface Transaction {
 export class UnitOfWork {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly eventLog: EventLogService,
-    private readonly outbox: OutboxService,
     private readonly relay: OutboxRelay,
     private readonly metrics: Metrics,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    let published = 0;
-    const topics: string[] = [];
-    const result = await this.dataSource.transaction('READ COMMITTED', (em) =>
+    const published: EventType[] = [];
+    const result = await this.dataSource.transaction((em) =>
       work({
         em,
         publish: async (event) => {
-          await this.append(em, event);
-          published += 1;
-          topics.push(topicOf(event.type));
+          const { logged, queued } = this.statementsFor(event, 1);
+          // The log entry rides in the outbox insert as a CTE: one round trip for both.
+          await em.query(`WITH logged AS (${logged.sql}) ${queued.sql}`, [...logged.params, ...queued.params]);
+          published.push(event.type);
         },
       }),
     );
-    if (published > 0) {
-      this.relay.wake();
-      for (const topic of topics) this.metrics.eventWritten(topic);
-    }
+    this.published(published);
     return result;
   }
 
-  private async append(em: EntityManager, event: DomainEvent): Promise<void> {
+  /**
+   * One write and its event in a single statement, so in one round trip, with no BEGIN and COMMIT:
+   * `write` is a data-modifying statement with RETURNING, and the event is logged and queued only if
+   * it returned a row. A statement is atomic on its own, so the row and its event still commit
+   * together or not at all. For writes whose event is known before the statement runs (the row's id
+   * and timestamps chosen by the caller). Returns the write's first row, or undefined.
+   */
+  async writeOne<R>(write: { sql: string; params: unknown[] }, event: DomainEvent): Promise<R | undefined> {
+    const { logged, queued } = this.statementsFor(event, write.params.length + 1);
+    const [row] = await this.dataSource.query(
+      `WITH written AS (${write.sql}),
+            logged AS (${logged.sql} WHERE EXISTS (SELECT 1 FROM written)),
+            queued AS (${queued.sql} WHERE EXISTS (SELECT 1 FROM written))
+       SELECT * FROM written`,
+      [...write.params, ...logged.params, ...queued.params],
+    );
+    if (row) this.published([event.type]);
+    return row as R | undefined;
+  }
+
+  private published(types: readonly EventType[]): void {
+    if (types.length === 0) return;
+    this.relay.wake();
+    for (const type of types) this.metrics.eventWritten(topicOf(type));
+  }
+
+  /** The event log entry and the outbox record of an event, as INSERTs numbered from parameter `first`. */
+  private statementsFor(event: DomainEvent, first: number) {
     // Producers always write the current schema version, and say so in ce_dataschema.
     const schemaVersion = currentSchemaVersion(event.type);
     const check = validateEventPayload(event.type, event.payload, schemaVersion);
@@ -79,7 +101,7 @@ export class UnitOfWork {
       dataschema: schemaUrn(event.type, schemaVersion),
       traceparent: outgoingTraceparent(),
     });
-    await this.eventLog.append(em, {
+    const entry = {
       eventId,
       type: event.type,
       entityType: entity,
@@ -87,16 +109,12 @@ export class UnitOfWork {
       version: event.version,
       payload: event.payload,
       metadata: headers,
-      origin: 'nestream',
+      origin: 'nestream' as const,
       occurredAt: event.occurredAt,
       schemaVersion,
-    });
-    await this.outbox.enqueue(em, {
-      eventId,
-      topic: topicOf(event.type),
-      key: String(event.entityId),
-      value: Buffer.from(JSON.stringify(event.payload)),
-      headers,
-    });
+    };
+    const logged = eventLogInsert([entry], first);
+    const record = { eventId, topic: topicOf(event.type), key: String(event.entityId), value: Buffer.from(JSON.stringify(event.payload)), headers };
+    return { logged, queued: outboxInsert(record, first + logged.params.length) };
   }
 }

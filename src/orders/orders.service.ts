@@ -10,6 +10,7 @@ import { Transaction, UnitOfWork } from '../messaging/unit-of-work';
 import { historyPage } from '../persistence/event-log/entity-history';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
 import { FoldService } from '../persistence/event-log/fold.service';
+import { IdBlock } from '../persistence/id-block';
 import { moveIdSequencePast } from '../persistence/id-sequence';
 import { collectBeforeCommit } from '../persistence/transaction-hooks';
 import { UsersService } from '../users/users.service';
@@ -18,8 +19,13 @@ import { OrderCustomer, OrderEntity } from './order.entity';
 import { orderFold, Placement } from './order.fold';
 import { canMove, Order, toOrder, toOrderState } from './order';
 
+/** Order ids reserved per block; see IdBlock. */
+const ID_BLOCK_SIZE = 50;
+
 @Injectable()
 export class OrdersService {
+  private readonly ids = new IdBlock('orders', ID_BLOCK_SIZE);
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly dataSource: DataSource,
@@ -28,32 +34,43 @@ export class OrdersService {
     private readonly folds: FoldService,
   ) {}
 
-  place(dto: CreateOrderDto): Promise<Order> {
-    return this.uow.run(async (tx) => {
-      // One statement: the order is inserted only if its user exists, and the share lock keeps the
-      // user from being deleted until this order is committed.
-      const [inserted] = await tx.em.query(
-        `INSERT INTO orders (user_id, product, amount, quantity, status, version)
-         SELECT u.id, $2, $3, $4, 'placed', 1 FROM users u WHERE u.id = $1 FOR SHARE
-         RETURNING id, user_id, product, amount, quantity, status, customer, version, created_at, updated_at`,
-        [dto.userId, dto.product, dto.amount, dto.quantity ?? 1],
-      );
-      if (!inserted) throw new UnprocessableError(`user ${dto.userId} does not exist`, 'userId');
+  /**
+   * One statement, one round trip: the order is inserted only if its user exists (the share lock keeps
+   * the user from being deleted until it commits), with its order_placed event logged and queued in the
+   * same statement. The id comes from a reserved block and the timestamps from this process's clock, so
+   * the event is built before the statement runs.
+   */
+  async place(dto: CreateOrderDto): Promise<Order> {
+    for (let attempt = 1; ; attempt += 1) {
+      const now = new Date();
       const row = Object.assign(new OrderEntity(), {
-        id: Number(inserted.id),
-        userId: Number(inserted.user_id),
-        product: inserted.product,
-        amount: Number(inserted.amount),
-        quantity: inserted.quantity,
-        status: inserted.status,
-        customer: inserted.customer,
-        version: inserted.version,
-        createdAt: inserted.created_at,
-        updatedAt: inserted.updated_at,
+        id: await this.ids.next(this.dataSource),
+        userId: dto.userId,
+        product: dto.product,
+        amount: dto.amount,
+        quantity: dto.quantity ?? 1,
+        status: 'placed' as const,
+        customer: null,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
       });
-      await this.publish(tx, 'order_placed', row);
-      return toOrder(row);
-    });
+      const inserted = await this.uow.writeOne(
+        {
+          sql: `INSERT INTO orders (id, user_id, product, amount, quantity, status, version, created_at, updated_at)
+                SELECT $1, u.id, $3, $4, $5, 'placed', 1, $6, $6 FROM users u WHERE u.id = $2 FOR SHARE
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id`,
+          params: [row.id, row.userId, row.product, row.amount, row.quantity, now],
+        },
+        { type: 'order_placed', entityId: row.id, version: 1, payload: toOrderState(row), occurredAt: now },
+      );
+      if (inserted) return toOrder(row);
+      if (!(await this.users.find(this.dataSource.manager, dto.userId))) throw new UnprocessableError(`user ${dto.userId} does not exist`, 'userId');
+      // The user exists, so the id was taken: an outside producer stored an order under it.
+      this.ids.discard();
+      if (attempt === 3) throw new Error(`no free order id after ${attempt} attempts`);
+    }
   }
 
   /** Moves an order along its lifecycle; an illegal move is a 409. */

@@ -16,6 +16,9 @@ export function databaseOptions(db: AppConfig['database']): DataSourceOptions {
       max: db.poolSize,
       connectionTimeoutMillis: 5_000,
       application_name: 'nestream',
+      // Every transaction's isolation is set once per connection, not with a SET statement per
+      // transaction (a round trip each): the claim, the relay and the consumers rely on READ COMMITTED.
+      options: '-c default_transaction_isolation=read\\ committed',
     },
   };
 }

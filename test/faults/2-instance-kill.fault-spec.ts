@@ -55,14 +55,14 @@ describe('fault 2: one of two instances is killed with SIGKILL while events flow
     await Promise.all([load.stop(), outside.stopStream()]);
     note('load stopped');
 
-    const { settled, t, o } = await settleAndTally(load, outside, SINGLE_BROKER, topics, from);
+    const { settled, t, o, unsettled } = await settleAndTally(load, outside, SINGLE_BROKER, topics, from, GROUP);
     note('pipeline settled');
     report('2 instance-kill', {
       ...mixedLoadCounts(load, outside, t, o),
       takeoverSeconds,
     });
 
-    expect({ settled, lastWords: settled ? '' : lastWords(survivor) }).toEqual({ settled: true, lastWords: '' });
+    expect({ settled, unsettled, lastWords: settled ? '' : lastWords(survivor) }).toEqual({ settled: true, unsettled: '', lastWords: '' });
     expect(t).toMatchObject({ lost: 0, outOfOrder: 0 });
     expect(o).toMatchObject({ lost: 0, duplicatedEffects: 0 });
     expect([t.published, t.consumed]).toEqual([t.stored, t.stored]);

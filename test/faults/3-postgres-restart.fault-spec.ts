@@ -68,7 +68,7 @@ describe('fault 3: PostgreSQL is restarted under load', () => {
     await Promise.all([load.stop(), outside.stopStream()]);
     note('load stopped');
 
-    const { settled, t, o } = await settleAndTally(load, outside, SINGLE_BROKER, topics, from);
+    const { settled, t, o, unsettled } = await settleAndTally(load, outside, SINGLE_BROKER, topics, from, GROUP);
     note('pipeline settled');
     report('3 postgres-restart', {
       ...mixedLoadCounts(load, outside, t, o),
@@ -79,7 +79,7 @@ describe('fault 3: PostgreSQL is restarted under load', () => {
 
     expect(outage).toMatchObject({ ready: 503, live: 200, body: { error: { database: { status: 'down' } } } });
     expect(recovered).toBe(true);
-    expect({ settled, lastWords: settled ? '' : lastWords(app) }).toEqual({ settled: true, lastWords: '' });
+    expect({ settled, unsettled, lastWords: settled ? '' : lastWords(app) }).toEqual({ settled: true, unsettled: '', lastWords: '' });
     expect(t).toMatchObject({ lost: 0, outOfOrder: 0 });
     expect(o).toMatchObject({ lost: 0, duplicatedEffects: 0 });
     expect([t.published, t.consumed]).toEqual([t.stored, t.stored]);

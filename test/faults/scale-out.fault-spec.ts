@@ -1,4 +1,5 @@
 import { Topics } from '../../src/events';
+import { recordId } from '../../src/messaging/envelope';
 import { AppProcess } from '../support/app-process';
 import { waitFor } from '../support/wait-for';
 import { appEnv, startInstances, stopInstances } from './support/apps';
@@ -43,7 +44,7 @@ describe('scale-out: consumer throughput with one and with two instances', () =>
       const sent = new Set(orders.sent.map(String));
       const ids = (await readSince(SINGLE_BROKER, [Topics.OrderPlaced], from))
         .filter((r) => r.key !== null && sent.has(r.key))
-        .map((r) => `kafka:${r.topic}:${r.partition}:${r.offset}`);
+        .map((r) => recordId(r.topic, r.partition, r.offset, r.timestamp));
       note(`${count} instance(s): backlog of ${ids.length} orders written`);
 
       const done = () =>

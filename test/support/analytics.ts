@@ -37,21 +37,6 @@ export function anOrderAt(at: Date, overrides: Partial<{ id: number; userId: num
 }
 
 /**
- * Sets environment variables for the app this test file starts; the returned function puts the old
- * values back, so later test files in the same worker do not inherit them.
- */
-export function overrideEnv(vars: Record<string, string>): () => void {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  return () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-}
-
-/**
  * Waits until the app consumes: a new app joining a group that a previous test file's app has just
  * left may wait out a rebalance before any partition is assigned, longer than a single step's wait.
  */

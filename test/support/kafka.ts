@@ -6,6 +6,7 @@ export interface ReadRecord {
   topic: string;
   partition: number;
   offset: string;
+  timestamp: string;
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
@@ -45,6 +46,7 @@ export class KafkaProbe {
           topic,
           partition,
           offset: message.offset,
+          timestamp: message.timestamp,
           key: message.key?.toString() ?? null,
           value: message.value?.toString() ?? null,
           headers: stringHeaders(message.headers),

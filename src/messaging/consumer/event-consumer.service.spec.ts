@@ -196,7 +196,7 @@ describe('EventConsumer.handle', () => {
     expect(passedEm).toBe(em);
     expect(event).toMatchObject({
       type: 'user_created',
-      id: 'kafka:user_created:0:5',
+      id: 'kafka:user_created:0:5:1764064800000',
       payload: { id: 11, name: 'King' },
       isOwn: false,
       topic: 'user_created',
@@ -208,12 +208,22 @@ describe('EventConsumer.handle', () => {
     expect(deadLetters.setAside).not.toHaveBeenCalled();
   });
 
+  it('tells apart two records at the same coordinates by their timestamps (a topic created anew, another cluster)', async () => {
+    const { handle, em } = setup();
+
+    await handle(record());
+    await handle(record({ timestamp: '1764064900000' }));
+
+    const claimed = em.query.mock.calls.filter(([sql]) => String(sql).includes('INSERT INTO inbox')).map(([, params]) => (params as unknown[])[1]);
+    expect(claimed).toEqual(['kafka:user_created:0:5:1764064800000', 'kafka:user_created:0:5:1764064900000']);
+  });
+
   it('claims the inbox row for this consumer and event id', async () => {
     const { handle, em } = setup();
 
     await handle(record());
 
-    expect(em.query).toHaveBeenCalledWith(expect.stringContaining('INSERT INTO inbox'), [CONSUMER, 'kafka:user_created:0:5']);
+    expect(em.query).toHaveBeenCalledWith(expect.stringContaining('INSERT INTO inbox'), [CONSUMER, 'kafka:user_created:0:5:1764064800000']);
   });
 
   it('uses ce_id as the event id and marks a ce_source under our own source as own', async () => {
@@ -314,7 +324,7 @@ describe('EventConsumer group commit', () => {
     expect(dataSource.transaction).toHaveBeenCalledTimes(1);
     expect(appliedOffsets(effect)).toEqual(['10', '11', '12']);
     const claims = em.query.mock.calls.filter(([sql]) => String(sql).includes('INSERT INTO inbox'));
-    expect(claims).toEqual([[expect.stringContaining('unnest'), [CONSUMER, ['kafka:user_created:0:10', 'kafka:user_created:0:11', 'kafka:user_created:0:12']]]]);
+    expect(claims).toEqual([[expect.stringContaining('unnest'), [CONSUMER, ['kafka:user_created:0:10:1764064800000', 'kafka:user_created:0:11:1764064800000', 'kafka:user_created:0:12:1764064800000']]]]);
   });
 
   it('applies a record delivered twice in one batch once', async () => {

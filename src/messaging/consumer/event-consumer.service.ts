@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { EventType, readEventPayload, schemaVersionOf } from '../../events';
 import { childOf, parseTraceparent, runInTrace, TraceContext, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
-import { readEnvelope, ReceivedMetadata } from '../envelope';
+import { readEnvelope, ReceivedMetadata, recordId } from '../envelope';
 import { Metrics } from '../../observability/metrics';
 import { isDatabaseUnavailable } from '../../persistence/database-unavailable';
 import { openBeforeCommit, runBeforeCommit, withBeforeCommit } from '../../persistence/transaction-hooks';
@@ -12,7 +12,7 @@ import { ANY_CONSUMER, DeadLetterService } from './dead-letter.service';
 
 export interface ConsumedEvent<T> {
   type: EventType;
-  /** `ce_id` when the producer set one, else the record's coordinates (stable across redelivery). */
+  /** `ce_id` when the producer set one, else the record's coordinates and timestamp (see recordId). */
   id: string;
   /** The payload read as the current schema version of its type (upcast when written with an older one). */
   payload: T;
@@ -100,7 +100,7 @@ export class EventConsumer {
 
     const event: ConsumedEvent<T> = {
       type,
-      id: metadata.id ?? `kafka:${topic}:${partition}:${message.offset}`,
+      id: metadata.id ?? recordId(topic, partition, message.offset, message.timestamp),
       payload: read.payload as T,
       receivedPayload: read.received,
       schemaVersion: read.schemaVersion,

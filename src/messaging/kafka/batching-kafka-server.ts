@@ -1,5 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, Kafka } from 'kafkajs';
+import { ConsumerWatchdog } from './consumer-watchdog';
+import { brokerAnswer } from './kafka-errors';
+import { PartitionActivity } from './partition-activity';
 
 /**
  * Nest's Kafka transport, fed by kafkajs `eachBatch` instead of `eachMessage`: every record of a fetched
@@ -12,18 +16,31 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
  * next chunk starts only after this one settles, and offsets are resolved in order, up to the first
  * record whose handling failed: kafkajs then delivers the rest again, and the consumers' inbox drops
  * what was already applied.
+ *
+ * A watchdog restarts the consumer when a partition with records waiting gets no batch for
+ * `stallRestartMs` (see ConsumerWatchdog).
  */
+const logger = new Logger('Kafka');
+
 export class BatchingKafkaServer extends ServerKafka {
+  private readonly activity = new PartitionActivity();
+  private readonly watched = new WeakSet<Consumer>();
+  private watchdog?: ConsumerWatchdog;
+  private closing = false;
+  private restarting = false;
+
   constructor(
     options: Required<KafkaOptions>['options'],
     private readonly chunkSize: number,
+    private readonly stallRestartMs = 0,
   ) {
     super(options);
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
+    this.watch(consumer);
     const topics = [...this.messageHandlers.keys()];
-    if (topics.length > 0) await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics });
+    if (topics.length > 0) await subscribeWhenKnown(consumer, { ...(this.options.subscribe ?? {}), topics });
     await consumer.run({
       ...(this.options.run ?? {}),
       eachBatchAutoResolve: false,
@@ -31,18 +48,95 @@ export class BatchingKafkaServer extends ServerKafka {
     });
   }
 
+  override async close(): Promise<void> {
+    this.closing = true;
+    await this.watchdog?.stop();
+    await super.close();
+  }
+
   private async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
-    for (let start = 0; start < messages.length; start += this.chunkSize) {
-      // On shutdown or a rebalance, records not yet handed out are left for the next owner.
-      if (!isRunning() || isStale()) return;
-      const chunk = messages.slice(start, start + this.chunkSize);
-      const outcomes = await Promise.allSettled(chunk.map((message) => this.handleMessage({ topic, partition, message, heartbeat, pause })));
-      for (const [i, outcome] of outcomes.entries()) {
-        if (outcome.status === 'rejected') throw outcome.reason;
-        resolveOffset(chunk[i].offset);
+    let handledUpTo: bigint | undefined;
+    this.activity.batchStarted(topic, partition, Date.now());
+    try {
+      for (let start = 0; start < messages.length; start += this.chunkSize) {
+        // On shutdown or a rebalance, records not yet handed out are left for the next owner.
+        if (!isRunning() || isStale()) return;
+        const chunk = messages.slice(start, start + this.chunkSize);
+        const outcomes = await Promise.allSettled(chunk.map((message) => this.handleMessage({ topic, partition, message, heartbeat, pause })));
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome.status === 'rejected') throw outcome.reason;
+          resolveOffset(chunk[i].offset);
+          handledUpTo = BigInt(chunk[i].offset) + 1n;
+        }
+        await heartbeat();
       }
-      await heartbeat();
+    } finally {
+      this.activity.batchEnded(topic, partition, Date.now(), handledUpTo);
+    }
+  }
+
+  /** Follows the consumer's assignment, and starts the watchdog once the transport has a client. */
+  private watch(consumer: Consumer): void {
+    if (this.watched.has(consumer)) return;
+    this.watched.add(consumer);
+    const { GROUP_JOIN, REBALANCING, STOP, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) => this.activity.assign(payload.memberAssignment, Date.now()));
+    for (const event of [REBALANCING, STOP, CRASH]) consumer.on(event, () => this.activity.clear());
+    if (this.stallRestartMs > 0 && this.client && !this.watchdog) {
+      // Nest types the client with its own copy of kafkajs' interfaces; it is kafkajs' Kafka.
+      const kafka = this.client as unknown as Kafka;
+      const fromBeginning = this.options.subscribe?.fromBeginning ?? false;
+      this.watchdog = new ConsumerWatchdog(kafka, this.groupId, this.activity, this.stallRestartMs, (reason) => this.restart(reason), fromBeginning);
+      this.watchdog.start();
+    }
+  }
+
+  /**
+   * Stops the consumer (it leaves the group) and runs it again: a new fetch state, starting from the
+   * committed offsets. Tried until it runs again or the app closes: a stopped consumer must not stay so.
+   */
+  private async restart(reason: string): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || this.closing || this.restarting) return;
+    this.restarting = true;
+    logger.error(`restarting the consumer: ${reason}`);
+    try {
+      for (let attempt = 1; !this.closing; attempt += 1) {
+        try {
+          this.activity.clear();
+          await consumer.stop();
+          if (this.closing) return;
+          await this.bindEvents(consumer);
+          logger.warn('consumer restarted');
+          return;
+        } catch (err) {
+          logger.error(`restarting the consumer failed (attempt ${attempt}), trying again: ${(err as Error).message}`);
+          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
+}
+
+/** How long start-up waits for every broker to know a topic the app has just created. */
+export const SUBSCRIBE_DEADLINE_MS = 30_000;
+
+/**
+ * Subscribes, asking again while the broker answers with a retriable error. On a cluster, a topic the
+ * app created a moment ago can be unknown to the broker the consumer asks ("This server does not host
+ * this topic-partition") until the controller's metadata reaches it; kafkajs gives up on that at once.
+ */
+export async function subscribeWhenKnown(consumer: Consumer, subscription: ConsumerSubscribeTopics, deadlineMs = SUBSCRIBE_DEADLINE_MS): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      return await consumer.subscribe(subscription);
+    } catch (err) {
+      if (!brokerAnswer(err).retriable || Date.now() + wait > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

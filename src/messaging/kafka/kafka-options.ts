@@ -62,5 +62,5 @@ function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
 
 /** The transport every `@EventPattern` consumer runs on: Nest's Kafka server, dispatching batches. */
 export function kafkaTransport(kafka: AppConfig['kafka'], chunkSize: number): CustomStrategy {
-  return { strategy: new BatchingKafkaServer(kafkaTransportOptions(kafka).options!, chunkSize) };
+  return { strategy: new BatchingKafkaServer(kafkaTransportOptions(kafka).options!, chunkSize, kafka.stallRestartMs) };
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, CompressionTypes, Kafka, Producer } from 'kafkajs';
 import { appConfig, AppConfig } from '../../config/app.config';
+import { brokerAnswer } from './kafka-errors';
 import { kafkaClientConfig } from './kafka-options';
 import { SendReceipt, TopicMessages } from './send-receipt';
 
@@ -97,8 +98,7 @@ export class KafkaService implements OnApplicationShutdown {
       await this.createTopics(admin, missing);
       return;
     } catch (err) {
-      const e = err as { type?: string; originalError?: { type?: string } };
-      const type = e.type ?? e.originalError?.type;
+      const { type } = brokerAnswer(err);
       if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
     }
     const deadline = Date.now() + 30_000;

@@ -14,13 +14,8 @@ export interface OutboxRow {
 @Injectable()
 export class OutboxService {
   async enqueue(em: EntityManager, record: OutgoingRecord & { eventId?: string }): Promise<void> {
-    await em.query(`INSERT INTO outbox (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5)`, [
-      record.eventId ?? null,
-      record.topic,
-      record.key,
-      record.value,
-      JSON.stringify(record.headers),
-    ]);
+    const insert = outboxInsert(record);
+    await em.query(insert.sql, insert.params);
   }
 
   /**
@@ -41,4 +36,16 @@ export class OutboxService {
     );
     return { count: row.count, oldestAgeMs: row.age };
   }
+}
+
+/**
+ * The INSERT that queues `record`, with its parameters numbered from `first`. It ends in a SELECT, so
+ * a caller can add a WHERE and run it as a CTE of a statement of its own (see UnitOfWork).
+ */
+export function outboxInsert(record: OutgoingRecord & { eventId?: string }, first = 1): { sql: string; params: unknown[] } {
+  const $ = (n: number) => `$${first + n}`;
+  return {
+    sql: `INSERT INTO outbox (event_id, topic, key, value, headers) SELECT ${$(0)}::text, ${$(1)}::text, ${$(2)}::text, ${$(3)}::bytea, ${$(4)}::jsonb`,
+    params: [record.eventId ?? null, record.topic, record.key, record.value, JSON.stringify(record.headers)],
+  };
 }

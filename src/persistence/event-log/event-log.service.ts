@@ -30,25 +30,33 @@ export class EventLogService {
   /** Appends entries in one statement, in order; returns the ids of those not already logged. */
   async appendMany(em: EntityManager, entries: readonly EventLogEntry[]): Promise<Set<string>> {
     if (entries.length === 0) return new Set();
-    const column = <T>(pick: (e: EventLogEntry) => T) => entries.map(pick);
-    const rows: { event_id: string }[] = await em.query(
-      `INSERT INTO event_log (event_id, type, entity_type, entity_id, version, payload, metadata, origin, occurred_at, schema_version)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::int[])
-       ON CONFLICT (event_id) DO NOTHING
-       RETURNING event_id`,
-      [
-        column((e) => e.eventId),
-        column((e) => e.type),
-        column((e) => e.entityType),
-        column((e) => e.entityId),
-        column((e) => e.version),
-        column((e) => JSON.stringify(e.payload)),
-        column((e) => JSON.stringify(e.metadata)),
-        column((e) => e.origin),
-        column((e) => e.occurredAt),
-        column((e) => e.schemaVersion ?? (schemaVersions(e.type).length > 0 ? currentSchemaVersion(e.type) : 1)),
-      ],
-    );
+    const insert = eventLogInsert(entries);
+    const rows: { event_id: string }[] = await em.query(`${insert.sql} ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, insert.params);
     return new Set(rows.map((r) => r.event_id));
   }
+}
+
+/**
+ * The INSERT that logs `entries` in order, with its parameters numbered from `first`: appendMany runs
+ * it alone; the unit of work runs it as a CTE of the outbox insert, so publishing is one round trip.
+ */
+export function eventLogInsert(entries: readonly EventLogEntry[], first = 1): { sql: string; params: unknown[] } {
+  const column = <T>(pick: (e: EventLogEntry) => T) => entries.map(pick);
+  const $ = (n: number) => `$${first + n}`;
+  return {
+    sql: `INSERT INTO event_log (event_id, type, entity_type, entity_id, version, payload, metadata, origin, occurred_at, schema_version)
+       SELECT * FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::int[], ${$(5)}::jsonb[], ${$(6)}::jsonb[], ${$(7)}::text[], ${$(8)}::timestamptz[], ${$(9)}::int[])`,
+    params: [
+      column((e) => e.eventId),
+      column((e) => e.type),
+      column((e) => e.entityType),
+      column((e) => e.entityId),
+      column((e) => e.version),
+      column((e) => JSON.stringify(e.payload)),
+      column((e) => JSON.stringify(e.metadata)),
+      column((e) => e.origin),
+      column((e) => e.occurredAt),
+      column((e) => e.schemaVersion ?? (schemaVersions(e.type).length > 0 ? currentSchemaVersion(e.type) : 1)),
+    ],
+  };
 }

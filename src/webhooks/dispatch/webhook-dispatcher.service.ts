@@ -28,6 +28,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly policy: RetryPolicy;
   private readonly settings: AppConfig['webhooks'];
+  private readonly enabled: boolean;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private running = false;
@@ -50,6 +51,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     @Inject(appConfig.KEY) config: AppConfig,
   ) {
     this.settings = config.webhooks;
+    // An api-only process queues deliveries but leaves sending them to the workers (they poll).
+    this.enabled = config.role.runsBackgroundJobs;
     this.policy = config.webhooks.retry;
   }
 
@@ -69,6 +72,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   onApplicationBootstrap(): void {
+    if (!this.enabled) return;
     this.running = true;
     this.loop = this.run();
   }
@@ -90,7 +94,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (slots > 0) {
         let claimed: ClaimedDelivery[];
         try {
-          claimed = await this.dataSource.transaction('READ COMMITTED', (em) =>
+          claimed = await this.dataSource.transaction((em) =>
             this.queue.claim(em, { endpointConcurrency: this.settings.endpointConcurrency, slots, leaseMs: this.settings.leaseMs }),
           );
           if (failures > 0) this.logger.log(`webhook dispatcher recovered after ${failures} failed claim(s)`);
@@ -147,12 +151,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     try {
       owned = await this.uow.run(async (tx) => {
         const ours = await this.queue.complete(tx.em, batch);
-        // Subscription by subscription in id order (the order every transaction takes their row locks
-        // in), each one's results in the order they came.
         const recorded = batch.filter((_, i) => ours[i]);
-        for (const id of [...new Set(recorded.map((f) => f.delivery.subscriptionId))].sort((a, b) => a - b)) {
+        const bySubscription = new Map<number, Finished[]>();
+        for (const f of recorded) {
+          const results = bySubscription.get(f.delivery.subscriptionId);
+          if (results) results.push(f);
+          else bySubscription.set(f.delivery.subscriptionId, [f]);
+        }
+        // Subscriptions whose results are all successes (the usual case): one statement for them all.
+        // It rarely locks a row (a success is noted at most once a minute); should it ever deadlock with
+        // another recording over a row of the loop below, the batch is recorded result by result (catch).
+        const allSucceeded = [...bySubscription].filter(([, results]) => results.every((f) => f.decision.kind === 'succeeded')).map(([id]) => id);
+        await this.subscriptions.recordSuccesses(tx.em, allSucceeded.sort((a, b) => a - b));
+        // The others one by one, in id order (the order every transaction takes their row locks in),
+        // each one's results in the order they came.
+        const succeeded = new Set(allSucceeded);
+        const mixed = [...bySubscription.keys()].filter((id) => !succeeded.has(id)).sort((a, b) => a - b);
+        for (const id of mixed) {
           let lastSucceeded = false;
-          for (const { decision } of recorded.filter((f) => f.delivery.subscriptionId === id)) {
+          for (const { decision } of bySubscription.get(id)!) {
             if (decision.kind === 'succeeded') {
               // Consecutive successes change nothing after the first.
               if (!lastSucceeded) await this.subscriptions.recordSuccess(tx.em, id);

@@ -40,6 +40,7 @@ export class WebhookMaintenance implements OnApplicationBootstrap, BeforeApplica
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.config.role.runsBackgroundJobs) return;
     this.timer = setInterval(() => this.tick(), INTERVAL_MS);
     this.timer.unref();
     this.tick();

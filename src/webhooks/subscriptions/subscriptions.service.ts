@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
+import { retryOnDeadlock } from '../../common/db-errors';
 import { ConflictError, EntityNotFoundError } from '../../common/errors';
 import { Page, toPage } from '../../common/http/page';
 import { outgoingTraceparent } from '../../common/tracing/trace-context';
@@ -63,9 +64,15 @@ export class SubscriptionsService {
     return toSubscription(row);
   }
 
-  /** Deletes the subscription with its delivery log; a request already in flight still completes. */
+  /**
+   * Deletes the subscription with its delivery log; a request already in flight still completes. The
+   * delete locks the subscription, then (cascading) its deliveries, while recording a result locks
+   * deliveries, then their subscription: when the two meet, Postgres aborts one, and the delete is
+   * simply run again.
+   */
   async remove(id: number): Promise<void> {
-    if (!(await this.subscriptions.remove(this.dataSource.manager, id))) throw new EntityNotFoundError('webhook', id);
+    const removed = await retryOnDeadlock(() => this.subscriptions.remove(this.dataSource.manager, id));
+    if (!removed) throw new EntityNotFoundError('webhook', id);
   }
 
   async rotateSecret(id: number, given?: string): Promise<SubscriptionWithSecret> {

@@ -4,14 +4,17 @@ import { AppProcess } from '../../support/app-process';
 
 /**
  * Settings of an app instance under test: its consumer group (one per scenario, moved to the end of the
- * topics first), a short shutdown deadline, and analytics rules that stay quiet under a burst of orders
- * in one minute, so a fault test publishes no anomalies to the shared broker.
+ * topics first), a short shutdown deadline, a closer consumer watchdog, and analytics rules that stay
+ * quiet under a burst of orders in one minute, so a fault test publishes no anomalies to the shared
+ * broker. FAULTS_APP_LOG_LEVEL (default warn) sets the instances' LOG_LEVEL, for a closer look.
  */
 export function appEnv(groupId: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     KAFKA_GROUP_ID: groupId,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.FAULTS_APP_LOG_LEVEL ?? 'warn',
     SHUTDOWN_TIMEOUT_MS: '15000',
+    // A partition kafkajs stops fetching is restarted well inside the scenarios' settle deadline.
+    KAFKA_STALL_RESTART_MS: '20000',
     ANALYTICS_ORDERS_PER_WINDOW_CEILING: '0',
     ANALYTICS_ORDERS_SPIKE_MIN_ORDERS: '100000000',
     ...extra,
@@ -32,6 +35,16 @@ export async function stopInstances(scenario: string, apps: (AppProcess | undefi
   const dir = join(__dirname, '../../../test-artifacts/faults');
   mkdirSync(dir, { recursive: true });
   apps.forEach((app, i) => app && writeFileSync(join(dir, `${scenario}-${i + 1}.log`), `${app.stdout}\n${app.stderr}`));
+}
+
+/** How many times an instance's watchdog restarted its consumer (see ConsumerWatchdog). */
+export function consumerRestarts(app: AppProcess | undefined): number {
+  return app?.logLines().filter((l) => String(l.msg).startsWith('restarting the consumer:')).length ?? 0;
+}
+
+/** How many times kafkajs gave up on a call, crashed its consumer and restarted it. */
+export function consumerCrashes(app: AppProcess | undefined): number {
+  return app?.logLines().filter((l) => String(l.msg).startsWith('Crash: ')).length ?? 0;
 }
 
 /** The last lines an instance wrote to stderr and its warnings, for a failure message. */

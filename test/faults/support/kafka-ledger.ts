@@ -89,6 +89,30 @@ export async function startGroupAtEnd(brokers: string, groupId: string): Promise
   }
 }
 
+/**
+ * Partitions of these topics where a consumer group's committed offset is behind the end, as
+ * `topic[partition] committed/end`: after a scenario that did not settle, whether the group is stuck
+ * behind records (lag) or committed past records it never applied (no lag, effects missing).
+ */
+export async function groupLag(brokers: string, groupId: string, topics: string[]): Promise<string[]> {
+  const admin = kafkaOf(brokers).admin();
+  await admin.connect();
+  try {
+    const ends = await endOffsets(brokers, topics);
+    const committed = await admin.fetchOffsets({ groupId, topics: topics.filter((t) => [...ends.keys()].some((k) => k.startsWith(`${t}:`))) });
+    const lag: string[] = [];
+    for (const { topic, partitions } of committed) {
+      for (const { partition, offset } of partitions) {
+        const end = ends.get(`${topic}:${partition}`) ?? 0n;
+        if (BigInt(offset) < end) lag.push(`${topic}[${partition}] ${offset}/${end}`);
+      }
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** The members of a consumer group right now, and its state (`Stable`, `PreparingRebalance`, …). */
 export async function groupMembers(brokers: string, groupId: string): Promise<{ state: string; members: number }> {
   const admin = kafkaOf(brokers).admin();
@@ -116,6 +140,24 @@ export async function replicationOf(brokers: string, topic: string): Promise<{ r
       minInsyncReplicas: Number(resources[0].configEntries.find((c) => c.configName === 'min.insync.replicas')?.configValue),
       leaders: meta.partitions.map((p) => p.leader),
     };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The broker coordinating a consumer group: the leader of the `__consumer_offsets` partition the group's
+ * name hashes to (Kafka's rule: Java's String.hashCode, sign bit cleared, modulo the partition count).
+ */
+export async function groupCoordinator(brokers: string, groupId: string): Promise<number> {
+  const admin = kafkaOf(brokers).admin();
+  await admin.connect();
+  try {
+    const [meta] = (await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] })).topics;
+    let hash = 0;
+    for (const ch of groupId) hash = (Math.imul(hash, 31) + ch.charCodeAt(0)) | 0;
+    const partition = (hash & 0x7fffffff) % meta.partitions.length;
+    return meta.partitions.find((p) => p.partitionId === partition)!.leader;
   } finally {
     await admin.disconnect();
   }
@@ -155,6 +197,7 @@ export async function readSince(brokers: string, topics: string[], from: Offsets
           topic,
           partition,
           offset: message.offset,
+          timestamp: message.timestamp,
           key: message.key?.toString() ?? null,
           value: message.value?.toString() ?? null,
           headers: stringHeaders(message.headers),

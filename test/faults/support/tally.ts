@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { Topics } from '../../../src/events';
 import type { ReadRecord } from '../../support/kafka';
 import { waitFor } from '../../support/wait-for';
-import { Offsets, readSince } from './kafka-ledger';
+import { groupLag, Offsets, readSince } from './kafka-ledger';
 import type { OutsideOrders, UserWriteLoad } from './load';
 
 /** The consumers of user_created / user_updated: an event is consumed once each has it in its inbox. */
@@ -168,6 +168,10 @@ export interface OutsideTally {
   deadLettered: number;
   /** Effects applied more than once: an order's version above its number of records (the ingest upsert bumps it on every application), or the window counting more orders than are on the topic. */
   duplicatedEffects: number;
+  /** Where the orders on the topic that were never ingested sit (`partition@offset`), for a failure message. */
+  notIngestedAt: string[];
+  /** Orders whose ingest effect ran more often than they are on the topic: `id partition@offset vN`. */
+  duplicatedAt: string[];
 }
 
 /** Waits (without failing) until the ingest and analytics effects of every outside order are in. */
@@ -202,22 +206,29 @@ export async function tallyOutsideOrders(orders: OutsideOrders, records: ReadRec
   return withDb(async (db) => {
     // Every order of this producer on the topic (its product is unique to it), acknowledged or not.
     const copies = new Map<number, number>();
+    const at = new Map<number, string>();
     for (const r of records) {
       if (r.topic !== Topics.OrderPlaced || r.headers.ce_id || !r.value) continue;
       const order = JSON.parse(r.value) as { id: unknown; product?: unknown };
       if (typeof order.product !== 'string' || !order.product.startsWith(orders.product)) continue;
       copies.set(Number(order.id), (copies.get(Number(order.id)) ?? 0) + 1);
+      at.set(Number(order.id), `${r.partition}@${r.offset}`);
     }
     const written = [...copies.keys()];
     const effects = await outsideEffects(db, orders, written);
     let duplicatedEffects = Math.max(0, effects.counted - written.length);
-    for (const [id, version] of effects.versions) duplicatedEffects += Math.max(0, version - (copies.get(id) ?? 0));
+    const duplicatedAt: string[] = [];
+    for (const [id, version] of effects.versions) {
+      const extra = Math.max(0, version - (copies.get(id) ?? 0));
+      duplicatedEffects += extra;
+      if (extra > 0) duplicatedAt.push(`${id} ${at.get(id)} v${version}`);
+    }
     const dead = await db.query(`SELECT count(DISTINCT key)::int AS n FROM dead_letters WHERE topic = $1 AND key = ANY($2)`, [
       Topics.OrderPlaced,
       written.map(String),
     ]);
     const onTopic = orders.sent.filter((id) => copies.has(id)).length;
-    const notIngested = written.filter((id) => !effects.versions.has(id)).length;
+    const notIngested = written.filter((id) => !effects.versions.has(id));
     const notCounted = Math.max(0, written.length - effects.counted);
     return {
       sent: orders.sent.length,
@@ -225,9 +236,11 @@ export async function tallyOutsideOrders(orders: OutsideOrders, records: ReadRec
       writtenUnacknowledged: written.length - onTopic,
       ingested: effects.ingested,
       counted: effects.counted,
-      lost: orders.sent.length - onTopic + Math.max(notIngested, notCounted),
+      lost: orders.sent.length - onTopic + Math.max(notIngested.length, notCounted),
       deadLettered: dead.rows[0].n,
       duplicatedEffects,
+      notIngestedAt: notIngested.map((id) => at.get(id)!).sort(),
+      duplicatedAt,
     };
   });
 }
@@ -242,10 +255,17 @@ export async function settleAndTally(
   brokers: string,
   topics: string[],
   from: Offsets,
-): Promise<{ settled: boolean; t: WriteTally; o: OutsideTally }> {
+  groupId: string,
+): Promise<{ settled: boolean; t: WriteTally; o: OutsideTally; unsettled: string }> {
   const settled = (await settleUserWrites(load)) && (await settleOutsideOrders(outside));
   const records = await readSince(brokers, topics, from);
-  return { settled, t: await tallyUserWrites(load, records), o: await tallyOutsideOrders(outside, records) };
+  const t = await tallyUserWrites(load, records);
+  const o = await tallyOutsideOrders(outside, records);
+  // What a failure message needs to tell a stuck consumer from one that skipped records.
+  const unsettled = settled
+    ? ''
+    : `group lag: ${(await groupLag(brokers, groupId, topics)).join(', ') || 'none'}; outside orders never ingested at ${Topics.OrderPlaced} ${o.notIngestedAt.slice(0, 30).join(' ') || '-'}`;
+  return { settled, t, o, unsettled };
 }
 
 /** The counts those scenarios print, in the summary line's order; each adds its own after them. */

@@ -1,0 +1,42 @@
+import type { Consumer } from 'kafkajs';
+import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
+import { subscribeWhenKnown } from './batching-kafka-server';
+
+// kafkajs' typings declare narrower constructors than the ones its code calls.
+const ProtocolError = KafkaJSProtocolError as unknown as new (answer: { type: string; code: number; retriable: boolean; message: string }) => Error;
+const NonRetriableError = KafkaJSNonRetriableError as unknown as new (e: Error, options: { cause: Error }) => Error;
+
+/** What kafkajs throws when the broker asked does not know the topic yet: the broker's answer, wrapped. */
+const unknownTopic = () => {
+  const answer = new ProtocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'This server does not host this topic-partition' });
+  return new NonRetriableError(answer, { cause: answer });
+};
+
+function consumerFailing(...failures: Error[]): { consumer: Consumer; subscribe: jest.Mock } {
+  const subscribe = jest.fn(async () => {
+    const failure = failures.shift();
+    if (failure) throw failure;
+  });
+  return { consumer: { subscribe } as unknown as Consumer, subscribe };
+}
+
+describe('subscribeWhenKnown', () => {
+  it('asks again while the broker does not know a topic yet', async () => {
+    const { consumer, subscribe } = consumerFailing(unknownTopic(), unknownTopic());
+    await subscribeWhenKnown(consumer, { topics: ['order_placed'] });
+    expect(subscribe).toHaveBeenCalledTimes(3);
+  });
+
+  it('gives up at once on an error that asking again cannot fix', async () => {
+    const denied = new ProtocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized to access topics' });
+    const { consumer, subscribe } = consumerFailing(denied, denied);
+    await expect(subscribeWhenKnown(consumer, { topics: ['order_placed'] })).rejects.toBe(denied);
+    expect(subscribe).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives up with the broker answer once the deadline has passed', async () => {
+    const { consumer, subscribe } = consumerFailing(...Array.from({ length: 50 }, unknownTopic));
+    await expect(subscribeWhenKnown(consumer, { topics: ['order_placed'] }, 250)).rejects.toThrow('does not host this topic-partition');
+    expect(subscribe.mock.calls.length).toBeGreaterThan(1);
+  });
+});
