@@ -93,8 +93,9 @@ export class BatchingKafkaServer extends ServerKafka {
   }
 
   /**
-   * Stops the consumer (it leaves the group) and runs it again: a new fetch state, starting from the
-   * committed offsets. Tried until it runs again or the app closes: a stopped consumer must not stay so.
+   * Disconnects the consumer (it leaves the group) and runs it again: new connections, cluster metadata
+   * read afresh and a new fetch state, starting from the committed offsets. Tried until it runs again or
+   * the app closes: a stopped consumer must not stay so.
    */
   private async restart(reason: string): Promise<void> {
     const consumer = this.consumer;
@@ -105,8 +106,10 @@ export class BatchingKafkaServer extends ServerKafka {
       for (let attempt = 1; !this.closing; attempt += 1) {
         try {
           this.activity.clear();
-          await consumer.stop();
+          // A stop alone keeps kafkajs' cached metadata, which may be what left partitions unfetched.
+          await consumer.disconnect();
           if (this.closing) return;
+          await consumer.connect();
           await this.bindEvents(consumer);
           logger.warn('consumer restarted');
           return;

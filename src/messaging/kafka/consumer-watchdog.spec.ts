@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { ConsumerWatchdog } from './consumer-watchdog';
 import { PartitionActivity } from './partition-activity';
@@ -66,5 +67,37 @@ describe('ConsumerWatchdog', () => {
     await watchdog.check(() => 61_000);
     await watchdog.check(() => 81_000);
     expect(restart).not.toHaveBeenCalled();
+  });
+
+  it('gives up on a look the broker never answers, so the next look still happens', async () => {
+    jest.useFakeTimers();
+    try {
+      const kafka = kafkaWith({ committed: '5', high: '9' });
+      const admin = kafka.admin();
+      (admin.fetchOffsets as jest.Mock).mockImplementationOnce(() => new Promise(() => undefined));
+      const { watchdog, restart } = watchdogOver(kafka);
+      const hung = watchdog.check(() => 41_000);
+      await jest.advanceTimersByTimeAsync(30_000);
+      await hung;
+      await watchdog.check(() => 61_000);
+      await watchdog.check(() => 81_000);
+      expect(restart).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('reports once a batch that stays in the handlers past the limit, and restarts nothing for it', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { watchdog, restart, activity } = watchdogOver(kafkaWith({ committed: '5', high: '9' }));
+      activity.batchStarted('order_placed', 0, 1_000);
+      await watchdog.check(() => 62_000);
+      await watchdog.check(() => 82_000);
+      expect(warn.mock.calls.map(([m]) => String(m))).toEqual([expect.stringContaining('order_placed[0] for 61 s')]);
+      expect(restart).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

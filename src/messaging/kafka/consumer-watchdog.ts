@@ -16,8 +16,12 @@ export class ConsumerWatchdog {
   private timer?: NodeJS.Timeout;
   private admin?: Admin;
   private checking = false;
+  /** Looks in a row that could not ask the broker: a watchdog that cannot see must say so. */
+  private failedLooks = 0;
   /** Partitions found stalled by the previous look: one look alone may come right after a broker returned. */
   private suspects = new Set<string>();
+  /** Long batches already reported, by partition and start, so each is reported once. */
+  private reportedLong = new Set<string>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -31,6 +35,7 @@ export class ConsumerWatchdog {
 
   start(): void {
     if (this.timer || this.idleMs <= 0) return;
+    this.logger.log(`watching the consumer's partitions: a partition with records waiting and no batch for ${this.idleMs} ms restarts it`);
     this.timer = setInterval(() => void this.check(), Math.max(1_000, Math.floor(this.idleMs / 3)));
     this.timer.unref();
   }
@@ -47,39 +52,66 @@ export class ConsumerWatchdog {
     if (this.checking) return;
     this.checking = true;
     try {
+      this.reportLongBatches(now());
       const assigned = this.activity.assigned();
       if (assigned.size === 0) return void this.suspects.clear();
-      const offsets = await this.offsetsOf(assigned);
+      let offsets: PartitionOffsets[];
+      try {
+        // A look that hangs (a request kafkajs never answers) must not stop every later look.
+        offsets = await withDeadline(this.offsetsOf(assigned), this.lookDeadlineMs());
+      } catch (err) {
+        return this.lookFailed(err as Error);
+      }
+      this.failedLooks = 0;
       const found = this.activity.stalled(offsets, now(), this.idleMs);
       const stalled = found.filter((p) => this.suspects.has(p.key));
       this.suspects = new Set(found.map((p) => p.key));
+      if (found.length > stalled.length) this.logger.log(`partition(s) idle with records waiting, restarting the consumer if still so at the next look: ${describe(found)}`);
       if (stalled.length === 0) return;
       this.suspects.clear();
-      const which = stalled.map((p) => `${p.key.replace('|', '[')}] at ${p.committed} of ${p.end}`).join(', ');
-      await this.restart(`no batch for ${this.idleMs} ms from partition(s) with records waiting: ${which}`);
-    } catch (err) {
-      // The broker may be what is down; the consumer reports that itself. Look again next time.
-      this.logger.debug(`cannot check the consumer's partitions: ${(err as Error).message}`);
-      this.suspects.clear();
-      await this.admin?.disconnect().catch(() => undefined);
-      this.admin = undefined;
+      await this.restart(`no batch for ${this.idleMs} ms from partition(s) with records waiting: ${describe(stalled)}`);
     } finally {
       this.checking = false;
     }
   }
 
+  /** The broker may be what is down (the consumer reports that itself): look again next time, with a new admin. */
+  private lookFailed(err: Error): void {
+    this.failedLooks += 1;
+    const message = `cannot check the consumer's partitions (${this.failedLooks} look(s) in a row): ${err.message}`;
+    if (this.failedLooks % 3 === 0) this.logger.warn(message);
+    else this.logger.debug(message);
+    this.suspects.clear();
+    const admin = this.admin;
+    this.admin = undefined;
+    void admin?.disconnect().catch(() => undefined);
+  }
+
+  /** A batch in the handlers for longer than the stall limit is a hung handler, or a database outage. */
+  private reportLongBatches(now: number): void {
+    const long = this.activity.inHandlersSince(now, this.idleMs);
+    const keys = [...long].map(([key, since]) => `${key}@${since}`);
+    const fresh = [...long].filter(([key, since]) => !this.reportedLong.has(`${key}@${since}`));
+    this.reportedLong = new Set(keys);
+    if (fresh.length === 0) return;
+    const which = fresh.map(([key, since]) => `${key.replace('|', '[')}] for ${Math.round((now - since) / 1000)} s`).join(', ');
+    this.logger.warn(`a batch has been in the handlers longer than ${this.idleMs} ms: ${which}`);
+  }
+
+  private lookDeadlineMs(): number {
+    return Math.max(5_000, Math.floor(this.idleMs / 2));
+  }
+
   private async offsetsOf(assigned: Map<string, number[]>): Promise<PartitionOffsets[]> {
-    if (!this.admin) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
-    }
+    // Kept before it connects, so a look that fails or hangs while connecting still disconnects it.
+    const admin = this.admin ?? (this.admin = this.kafka.admin());
+    await admin.connect();
     const topics = [...assigned.keys()];
-    const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics });
+    const committed = await admin.fetchOffsets({ groupId: this.groupId, topics });
     const offsets: PartitionOffsets[] = [];
     for (const { topic, partitions } of committed) {
       const mine = new Set(assigned.get(topic));
-      const bounds = new Map((await this.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { low: BigInt(p.low), end: BigInt(p.high) }]));
+      const bounds = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { low: BigInt(p.low), end: BigInt(p.high) }]));
       for (const { partition, offset } of partitions) {
         const bound = bounds.get(partition);
         if (!mine.has(partition) || !bound) continue;
@@ -92,4 +124,15 @@ export class ConsumerWatchdog {
     }
     return offsets;
   }
+}
+
+const describe = (partitions: PartitionOffsets[]): string =>
+  partitions.map((p) => `${p.key.replace('|', '[')}] at ${p.committed} of ${p.end}`).join(', ');
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

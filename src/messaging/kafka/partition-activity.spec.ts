@@ -43,4 +43,17 @@ describe('PartitionActivity', () => {
     expect(activity.assigned().size).toBe(0);
     expect(activity.stalled(lagging(5n, 9n), 100_000, 60_000)).toEqual([]);
   });
+
+  it('tells which partitions have had a batch in the handlers for too long, from its first start', () => {
+    const activity = new PartitionActivity();
+    activity.assign({ order_placed: [0, 1] }, 0);
+    activity.batchStarted('order_placed', 0, 1_000);
+    activity.batchStarted('order_placed', 0, 5_000);
+    activity.batchEnded('order_placed', 0, 6_000);
+    activity.batchStarted('order_placed', 1, 2_000);
+    activity.batchEnded('order_placed', 1, 3_000);
+    expect([...activity.inHandlersSince(61_000, 60_000)]).toEqual([['order_placed|0', 1_000]]);
+    activity.batchEnded('order_placed', 0, 62_000);
+    expect(activity.inHandlersSince(70_000, 60_000).size).toBe(0);
+  });
 });

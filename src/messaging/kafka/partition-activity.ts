@@ -19,6 +19,8 @@ export class PartitionActivity {
   /** Assigned partitions and when each last showed activity (assignment, a batch starting or ending). */
   private readonly lastActive = new Map<PartitionKey, number>();
   private readonly inFlight = new Map<PartitionKey, number>();
+  /** When the batches now in the handlers' hands started, for a partition with any. */
+  private readonly inFlightSince = new Map<PartitionKey, number>();
   /** The offset after the last record handled, which runs ahead of the committed offset between commits. */
   private readonly handledUpTo = new Map<PartitionKey, bigint>();
   /** Where a partition the group never committed starts, fixed at the first look after the assignment. */
@@ -36,6 +38,7 @@ export class PartitionActivity {
   clear(): void {
     this.lastActive.clear();
     this.inFlight.clear();
+    this.inFlightSince.clear();
     this.handledUpTo.clear();
     this.startAt.clear();
   }
@@ -49,6 +52,7 @@ export class PartitionActivity {
   batchStarted(topic: string, partition: number, now: number): void {
     const key = partitionKey(topic, partition);
     this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    if (!this.inFlightSince.has(key)) this.inFlightSince.set(key, now);
     if (this.lastActive.has(key)) this.lastActive.set(key, now);
   }
 
@@ -57,9 +61,20 @@ export class PartitionActivity {
     const key = partitionKey(topic, partition);
     const left = (this.inFlight.get(key) ?? 1) - 1;
     if (left > 0) this.inFlight.set(key, left);
-    else this.inFlight.delete(key);
+    else {
+      this.inFlight.delete(key);
+      this.inFlightSince.delete(key);
+    }
     if (this.lastActive.has(key)) this.lastActive.set(key, now);
     if (handledUpTo !== undefined && handledUpTo > (this.handledUpTo.get(key) ?? -1n)) this.handledUpTo.set(key, handledUpTo);
+  }
+
+  /**
+   * Partitions whose batch has been in the handlers' hands for `ms` or more, with when it started. A
+   * restart cannot help those (stopping the consumer waits for the batch), but they must be seen.
+   */
+  inHandlersSince(now: number, ms: number): Map<PartitionKey, number> {
+    return new Map([...this.inFlightSince].filter(([, since]) => now - since >= ms));
   }
 
   /** The assigned partitions by topic, to ask the broker about. */

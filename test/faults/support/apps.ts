@@ -47,9 +47,29 @@ export function consumerCrashes(app: AppProcess | undefined): number {
   return app?.logLines().filter((l) => String(l.msg).startsWith('Crash: ')).length ?? 0;
 }
 
-/** The last lines an instance wrote to stderr and its warnings, for a failure message. */
+/**
+ * The last lines an instance wrote to stderr and its warnings, for a failure message. A run of lines
+ * with the same message (a broker's connection errors, every 50 ms) counts as one.
+ */
 export function lastWords(app: AppProcess | undefined, lines = 15): string {
   if (!app) return '';
-  const out = `${app.stdout}\n${app.stderr}`.trim().split('\n');
-  return out.slice(-lines).join('\n');
+  const runs: { line: string; msg: string; repeats: number }[] = [];
+  for (const line of `${app.stdout}\n${app.stderr}`.trim().split('\n')) {
+    const msg = messageOf(line);
+    const last = runs[runs.length - 1];
+    if (last && last.msg === msg) last.repeats += 1;
+    else runs.push({ line, msg, repeats: 1 });
+  }
+  return runs
+    .slice(-lines)
+    .map((r) => (r.repeats > 1 ? `${r.line} (and ${r.repeats - 1} more like it)` : r.line))
+    .join('\n');
+}
+
+function messageOf(line: string): string {
+  try {
+    return String((JSON.parse(line) as { msg?: unknown }).msg ?? line);
+  } catch {
+    return line;
+  }
 }

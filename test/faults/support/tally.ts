@@ -26,6 +26,8 @@ interface StoredEvent {
   version: number;
   pending: boolean;
   consumedBy: number;
+  /** The consumers (of USER_EVENT_CONSUMERS) that have it in their inbox. */
+  consumers: string[];
 }
 
 async function storedEvents(db: Client, load: UserWriteLoad): Promise<StoredEvent[]> {
@@ -37,7 +39,7 @@ async function storedEvents(db: Client, load: UserWriteLoad): Promise<StoredEven
      )
      SELECT e.event_id, e.entity_id, e.version,
             EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.event_id) AS pending,
-            (SELECT count(*)::int FROM inbox i WHERE i.message_id = e.event_id AND i.consumer = ANY($3)) AS consumed_by
+            ARRAY(SELECT i.consumer FROM inbox i WHERE i.message_id = e.event_id AND i.consumer = ANY($3)) AS consumers
        FROM event_log e JOIN ours ON ours.id = e.entity_id
       WHERE e.entity_type = 'user' AND e.origin = 'nestream'`,
     [`${load.namePrefix}-`, acknowledgedIds, USER_EVENT_CONSUMERS],
@@ -47,7 +49,8 @@ async function storedEvents(db: Client, load: UserWriteLoad): Promise<StoredEven
     entityId: Number(r.entity_id),
     version: r.version,
     pending: r.pending,
-    consumedBy: r.consumed_by,
+    consumedBy: r.consumers.length,
+    consumers: r.consumers,
   }));
 }
 
@@ -92,6 +95,8 @@ export interface WriteTally {
   consumed: number;
   /** Events that fell out somewhere: acknowledged but not stored, stored but not published, published but not consumed. */
   lost: number;
+  /** Where the published but unconsumed ones are, and who missed them: `topic[partition] missing <consumers>: n from offset o`. */
+  unconsumedAt: string[];
   /** Stored events some consumer set aside as dead letters (each also missing from `consumed`). */
   deadLettered: number;
   /** Entities whose events of one topic are out of version order on Kafka or in the consumers' live feed. */
@@ -110,7 +115,8 @@ export async function tallyUserWrites(load: UserWriteLoad, records: ReadRecord[]
     const copies = new Map<string, number>();
     for (const r of ours) copies.set(r.headers.ce_id, (copies.get(r.headers.ce_id) ?? 0) + 1);
     const unpublished = events.filter((e) => !copies.has(e.eventId)).length;
-    const unconsumed = events.filter((e) => copies.has(e.eventId) && e.consumedBy < USER_EVENT_CONSUMERS.length).length;
+    const unconsumedEvents = events.filter((e) => copies.has(e.eventId) && e.consumedBy < USER_EVENT_CONSUMERS.length);
+    const unconsumed = unconsumedEvents.length;
 
     // Order per entity and topic (Kafka orders within a partition only, and each topic has its own):
     // on Kafka (first copy of each event, in offset order) and in the live feed (the order the consumer committed).
@@ -146,10 +152,26 @@ export async function tallyUserWrites(load: UserWriteLoad, records: ReadRecord[]
       duplicateRecords: ours.length - copies.size,
       consumed: events.filter((e) => e.consumedBy === USER_EVENT_CONSUMERS.length).length,
       lost: notStored + unpublished + unconsumed,
+      unconsumedAt: whereUnconsumed(unconsumedEvents, ours),
       deadLettered: dead.rows[0].n,
       outOfOrder: outOfOrder.size,
     };
   });
+}
+
+/** Unconsumed events grouped by partition and missing consumers: a stalled partition and a failing consumer look different. */
+function whereUnconsumed(unconsumed: StoredEvent[], records: ReadRecord[]): string[] {
+  const firstCopy = new Map<string, ReadRecord>();
+  for (const r of records) if (!firstCopy.has(r.headers.ce_id)) firstCopy.set(r.headers.ce_id, r);
+  const groups = new Map<string, { n: number; from: bigint }>();
+  for (const e of unconsumed) {
+    const r = firstCopy.get(e.eventId)!;
+    const missing = USER_EVENT_CONSUMERS.filter((c) => !e.consumers.includes(c)).join('+');
+    const key = `${r.topic}[${r.partition}] missing ${missing}`;
+    const g = groups.get(key) ?? { n: 0, from: BigInt(r.offset) };
+    groups.set(key, { n: g.n + 1, from: BigInt(r.offset) < g.from ? BigInt(r.offset) : g.from });
+  }
+  return [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([key, g]) => `${key}: ${g.n} from offset ${g.from}`);
 }
 
 export interface OutsideTally {
@@ -264,7 +286,7 @@ export async function settleAndTally(
   // What a failure message needs to tell a stuck consumer from one that skipped records.
   const unsettled = settled
     ? ''
-    : `group lag: ${(await groupLag(brokers, groupId, topics)).join(', ') || 'none'}; outside orders never ingested at ${Topics.OrderPlaced} ${o.notIngestedAt.slice(0, 30).join(' ') || '-'}`;
+    : `unconsumed: ${t.unconsumedAt.join(', ') || 'none'}; group lag: ${(await groupLag(brokers, groupId, topics)).join(', ') || 'none'}; outside orders never ingested at ${Topics.OrderPlaced} ${o.notIngestedAt.slice(0, 30).join(' ') || '-'}`;
   return { settled, t, o, unsettled };
 }
 
