@@ -100,4 +100,20 @@ describe('ConsumerWatchdog', () => {
       warn.mockRestore();
     }
   });
+
+  it('keeps its suspects across a failed look, so looks that fail every other time cannot hide a stall', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const kafka = kafkaWith({ committed: '5', high: '9' });
+      const { watchdog, restart } = watchdogOver(kafka);
+      await watchdog.check(() => 61_000);
+      (kafka.admin().fetchOffsets as jest.Mock).mockRejectedValueOnce(new Error('Connection error'));
+      await watchdog.check(() => 71_000);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining("cannot check the consumer's partitions (1 failed look(s)): Connection error"));
+      await watchdog.check(() => 81_000);
+      expect(restart).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });

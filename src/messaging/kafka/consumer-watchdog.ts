@@ -16,8 +16,9 @@ export class ConsumerWatchdog {
   private timer?: NodeJS.Timeout;
   private admin?: Admin;
   private checking = false;
-  /** Looks in a row that could not ask the broker: a watchdog that cannot see must say so. */
+  /** Looks that could not ask the broker since the last warning about them: a watchdog that cannot see must say so. */
   private failedLooks = 0;
+  private lastFailureWarning = Number.NEGATIVE_INFINITY;
   /** Partitions found stalled by the previous look: one look alone may come right after a broker returned. */
   private suspects = new Set<string>();
   /** Long batches already reported, by partition and start, so each is reported once. */
@@ -60,9 +61,8 @@ export class ConsumerWatchdog {
         // A look that hangs (a request kafkajs never answers) must not stop every later look.
         offsets = await withDeadline(this.offsetsOf(assigned), this.lookDeadlineMs());
       } catch (err) {
-        return this.lookFailed(err as Error);
+        return this.lookFailed(err as Error, now());
       }
-      this.failedLooks = 0;
       const found = this.activity.stalled(offsets, now(), this.idleMs);
       const stalled = found.filter((p) => this.suspects.has(p.key));
       this.suspects = new Set(found.map((p) => p.key));
@@ -75,13 +75,20 @@ export class ConsumerWatchdog {
     }
   }
 
-  /** The broker may be what is down (the consumer reports that itself): look again next time, with a new admin. */
-  private lookFailed(err: Error): void {
+  /**
+   * The broker may be what is down (the consumer reports that itself): look again next time, with a new
+   * admin. The suspects stay: a failed look says nothing about them, and clearing them would let looks
+   * that fail every other time keep a stalled partition from ever being restarted. Warned at most once
+   * per stall limit, however the failures come.
+   */
+  private lookFailed(err: Error, now: number): void {
     this.failedLooks += 1;
-    const message = `cannot check the consumer's partitions (${this.failedLooks} look(s) in a row): ${err.message}`;
-    if (this.failedLooks % 3 === 0) this.logger.warn(message);
-    else this.logger.debug(message);
-    this.suspects.clear();
+    const message = `cannot check the consumer's partitions (${this.failedLooks} failed look(s)): ${err.message}`;
+    if (now - this.lastFailureWarning >= this.idleMs) {
+      this.logger.warn(message);
+      this.lastFailureWarning = now;
+      this.failedLooks = 0;
+    } else this.logger.debug(message);
     const admin = this.admin;
     this.admin = undefined;
     void admin?.disconnect().catch(() => undefined);
