@@ -8,7 +8,7 @@ import { AppModule } from './app.module';
 import { appConfig, AppConfig } from './config/app.config';
 import helmet from 'helmet';
 import type { NextFunction, Request, Response } from 'express';
-import { admissionControl } from './common/http/admission';
+import { admissionControl, isOperationalRoute } from './common/http/admission';
 import { HttpExceptionFilter } from './common/http/http-exception.filter';
 import { setupOpenApi } from './common/http/openapi';
 import { validationException } from './common/http/field-errors';
@@ -113,7 +113,7 @@ export function exitGracefullyOnSignals(app: INestApplication): void {
 /** A worker's HTTP port is for probes and scrapes: everything but /health and /metrics is a 404. */
 function onlyOperationalRoutes(role: string) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (/^\/(health|metrics)(\/|\?|$)/.test(req.url)) return next();
+    if (isOperationalRoute(req.url)) return next();
     res.status(404).json({ statusCode: 404, error: 'Not Found', message: `this process runs APP_ROLE=${role}: it serves /health and /metrics only` });
   };
 }

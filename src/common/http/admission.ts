@@ -1,7 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 
-/** Never refused: probes and scrapes must answer during an overload, and streams stay open for hours. */
-const UNBOUNDED = /^\/(health|metrics|events\/stream)(\/|\?|$)/;
+/** Probes and scrapes: answered by every process, whatever its role (see bootstrap) or its load. */
+export const isOperationalRoute = (url: string): boolean => /^\/(health|metrics)(\/|\?|$)/.test(url);
+
+/** Streams stay open for hours, so they are never counted as in flight. */
+const isStream = (url: string): boolean => /^\/events\/stream(\/|\?|$)/.test(url);
 
 /**
  * Admission control: at most `limit` requests in flight (0: no bound). Beyond it a request is refused
@@ -12,7 +15,7 @@ const UNBOUNDED = /^\/(health|metrics|events\/stream)(\/|\?|$)/;
 export function admissionControl(limit: number) {
   let inFlight = 0;
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (limit === 0 || UNBOUNDED.test(req.url)) return next();
+    if (limit === 0 || isOperationalRoute(req.url) || isStream(req.url)) return next();
     if (inFlight >= limit) {
       res.setHeader('Retry-After', '1');
       res.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: `too many requests in flight (${limit}); retry after 1 second` });

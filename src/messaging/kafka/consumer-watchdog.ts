@@ -96,12 +96,11 @@ export class ConsumerWatchdog {
 
   /** A batch in the handlers for longer than the stall limit is a hung handler, or a database outage. */
   private reportLongBatches(now: number): void {
-    const long = this.activity.inHandlersSince(now, this.idleMs);
-    const keys = [...long].map(([key, since]) => `${key}@${since}`);
-    const fresh = [...long].filter(([key, since]) => !this.reportedLong.has(`${key}@${since}`));
-    this.reportedLong = new Set(keys);
+    const long = [...this.activity.inHandlersSince(now, this.idleMs)].map(([key, since]) => ({ key, since, id: `${key}@${since}` }));
+    const fresh = long.filter((b) => !this.reportedLong.has(b.id));
+    this.reportedLong = new Set(long.map((b) => b.id));
     if (fresh.length === 0) return;
-    const which = fresh.map(([key, since]) => `${key.replace('|', '[')}] for ${Math.round((now - since) / 1000)} s`).join(', ');
+    const which = fresh.map((b) => `${shown(b.key)} for ${Math.round((now - b.since) / 1000)} s`).join(', ');
     this.logger.warn(`a batch has been in the handlers longer than ${this.idleMs} ms: ${which}`);
   }
 
@@ -133,8 +132,10 @@ export class ConsumerWatchdog {
   }
 }
 
-const describe = (partitions: PartitionOffsets[]): string =>
-  partitions.map((p) => `${p.key.replace('|', '[')}] at ${p.committed} of ${p.end}`).join(', ');
+/** `topic[partition]`, as Kafka's tools print it. */
+const shown = (key: string): string => `${key.replace('|', '[')}]`;
+
+const describe = (partitions: PartitionOffsets[]): string => partitions.map((p) => `${shown(p.key)} at ${p.committed} of ${p.end}`).join(', ');
 
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
