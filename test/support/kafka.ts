@@ -84,6 +84,12 @@ export class OutsideProducer {
     return this.send(topic, JSON.stringify(value));
   }
 
+  /** Writes to one partition; resolves with the record's offset. */
+  async sendJsonTo(topic: string, partition: number, value: unknown): Promise<bigint> {
+    const [written] = await this.producer.send({ topic, messages: [{ partition, value: JSON.stringify(value) }] });
+    return BigInt(written.baseOffset ?? written.offset!);
+  }
+
   async close(): Promise<void> {
     await this.producer.disconnect();
   }

@@ -3,7 +3,8 @@ import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, Kafka } from 'kafkajs';
 import { ConsumerWatchdog } from './consumer-watchdog';
 import { brokerAnswer } from './kafka-errors';
-import { PartitionActivity } from './partition-activity';
+import { PartitionActivity, PartitionOffsets, topicPartitionOf } from './partition-activity';
+import { SkipGuard } from './skip-guard';
 
 /**
  * Nest's Kafka transport, fed by kafkajs `eachBatch` instead of `eachMessage`: every record of a fetched
@@ -18,12 +19,14 @@ import { PartitionActivity } from './partition-activity';
  * what was already applied.
  *
  * A watchdog restarts the consumer when a partition with records waiting gets no batch for
- * `stallRestartMs` (see ConsumerWatchdog).
+ * `stallRestartMs` (see ConsumerWatchdog), and a partition whose position moved past records this
+ * instance never handled goes back to them (see SkipGuard).
  */
 const logger = new Logger('Kafka');
 
 export class BatchingKafkaServer extends ServerKafka {
   private readonly activity = new PartitionActivity();
+  private readonly skips = new SkipGuard();
   private readonly watched = new WeakSet<Consumer>();
   private watchdog?: ConsumerWatchdog;
   private closing = false;
@@ -56,6 +59,7 @@ export class BatchingKafkaServer extends ServerKafka {
 
   private async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
+    if (this.wentBack(batch, resolveOffset)) return;
     let handledUpTo: bigint | undefined;
     this.activity.batchStarted(topic, partition, Date.now());
     try {
@@ -71,8 +75,48 @@ export class BatchingKafkaServer extends ServerKafka {
         }
         await heartbeat();
       }
+      // Resolving the last record resolves the batch's trailing control records too (kafkajs does so).
+      handledUpTo = BigInt(batch.lastOffset()) + 1n;
     } finally {
       this.activity.batchEnded(topic, partition, Date.now(), handledUpTo);
+      if (handledUpTo !== undefined) this.skips.handled(topic, partition, handledUpTo);
+    }
+  }
+
+  /**
+   * A batch fetched from past records this instance never handled is not handled: the partition's
+   * position is resolved back to them instead (a resolved offset may go back; the next fetch starts
+   * there, and needs no answer from the group coordinator, which may be what is down).
+   */
+  private wentBack(batch: EachBatchPayload['batch'], resolveOffset: (offset: string) => void): boolean {
+    const { topic, partition } = batch;
+    // Where kafkajs fetched from; the batch itself may start later (records compacted away).
+    const position = BigInt((batch as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset());
+    const verdict = this.skips.fetched(topic, partition, position);
+    if (!verdict.skipped) return false;
+    const where = `${topic}[${partition}]`;
+    if (verdict.givenUp) {
+      logger.error(`${where}: records ${verdict.to} to ${position - 1n} cannot be fetched (${verdict.tries - 1} tries); going on from ${position}`);
+      return false;
+    }
+    logger.error(`${where}: fetched from ${position}, past records from ${verdict.to} this instance never handled; going back to ${verdict.to} (try ${verdict.tries})`);
+    resolveOffset(String(verdict.to - 1n));
+    return true;
+  }
+
+  /** The watchdog's look: a quiet partition committed past what was handled gets no batch to tell, so it is sent back here. */
+  private sendBackCommittedPast(offsets: PartitionOffsets[]): void {
+    for (const { key, committed, low } of offsets) {
+      const to = this.skips.committed(key, committed, low);
+      if (to === undefined) continue;
+      const { topic, partition } = topicPartitionOf(key);
+      logger.error(`${topic}[${partition}]: the group's position ${committed} is past records from ${to} this instance never handled; seeking back to ${to}`);
+      try {
+        this.consumer?.seek({ topic, partition, offset: String(to) });
+      } catch (err) {
+        // Not running (between a crash and kafkajs' restart of it): the next look tries again.
+        logger.warn(`${topic}[${partition}]: cannot seek back yet: ${(err as Error).message}`);
+      }
     }
   }
 
@@ -80,14 +124,29 @@ export class BatchingKafkaServer extends ServerKafka {
   private watch(consumer: Consumer): void {
     if (this.watched.has(consumer)) return;
     this.watched.add(consumer);
-    const { GROUP_JOIN, REBALANCING, STOP, CRASH } = consumer.events;
-    consumer.on(GROUP_JOIN, ({ payload }) => this.activity.assign(payload.memberAssignment, Date.now()));
+    const { GROUP_JOIN, REBALANCING, STOP, CRASH, START_BATCH_PROCESS } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.activity.assign(payload.memberAssignment, Date.now());
+      this.skips.keepOnly(payload.memberAssignment);
+    });
+    // A batch of control records only never reaches handleBatch: kafkajs resolves it itself.
+    consumer.on(START_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) this.skips.handled(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
     for (const event of [REBALANCING, STOP, CRASH]) consumer.on(event, () => this.activity.clear());
     if (this.stallRestartMs > 0 && this.client && !this.watchdog) {
       // Nest types the client with its own copy of kafkajs' interfaces; it is kafkajs' Kafka.
       const kafka = this.client as unknown as Kafka;
       const fromBeginning = this.options.subscribe?.fromBeginning ?? false;
-      this.watchdog = new ConsumerWatchdog(kafka, this.groupId, this.activity, this.stallRestartMs, (reason) => this.restart(reason), fromBeginning);
+      this.watchdog = new ConsumerWatchdog(
+        kafka,
+        this.groupId,
+        this.activity,
+        this.stallRestartMs,
+        (reason) => this.restart(reason),
+        fromBeginning,
+        (offsets) => this.sendBackCommittedPast(offsets),
+      );
       this.watchdog.start();
     }
   }

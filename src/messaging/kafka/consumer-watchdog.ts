@@ -32,6 +32,8 @@ export class ConsumerWatchdog {
     private readonly restart: (reason: string) => Promise<void>,
     /** Where the group starts a partition it never committed: its first record, or its end. */
     private readonly fromBeginning = true,
+    /** Every look's offsets, for a check of its own (the skip guard's: committed past what was handled). */
+    private readonly onLook: (offsets: PartitionOffsets[]) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -63,6 +65,7 @@ export class ConsumerWatchdog {
       } catch (err) {
         return this.lookFailed(err as Error, now());
       }
+      this.onLook(offsets);
       const found = this.activity.stalled(offsets, now(), this.idleMs);
       const stalled = found.filter((p) => this.suspects.has(p.key));
       this.suspects = new Set(found.map((p) => p.key));
@@ -125,7 +128,7 @@ export class ConsumerWatchdog {
         // Never committed (-1): the consumer starts at the first record, or at the end it first saw;
         // a partition kafkajs never fetched after a restart looked exactly like that in fault 5.
         const committed = BigInt(offset) >= 0n ? BigInt(offset) : this.activity.startOf(key, this.fromBeginning ? bound.low : bound.end);
-        offsets.push({ key, committed, end: bound.end });
+        offsets.push({ key, low: bound.low, committed, end: bound.end });
       }
     }
     return offsets;

@@ -3,9 +3,15 @@ export type PartitionKey = string;
 
 export const partitionKey = (topic: string, partition: number): PartitionKey => `${topic}|${partition}`;
 
-/** Where a partition stands: the group's committed offset and the partition's end (high watermark). */
+export function topicPartitionOf(key: PartitionKey): { topic: string; partition: number } {
+  const at = key.lastIndexOf('|');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+}
+
+/** Where a partition stands: its first retained record, the group's committed offset and its end (high watermark). */
 export interface PartitionOffsets {
   key: PartitionKey;
+  low: bigint;
   committed: bigint;
   end: bigint;
 }
@@ -81,9 +87,8 @@ export class PartitionActivity {
   assigned(): Map<string, number[]> {
     const byTopic = new Map<string, number[]>();
     for (const key of this.lastActive.keys()) {
-      const at = key.lastIndexOf('|');
-      const topic = key.slice(0, at);
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), Number(key.slice(at + 1))]);
+      const { topic, partition } = topicPartitionOf(key);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
     }
     return byTopic;
   }

@@ -42,6 +42,11 @@ export function consumerRestarts(app: AppProcess | undefined): number {
   return app?.logLines().filter((l) => String(l.msg).startsWith('restarting the consumer:')).length ?? 0;
 }
 
+/** How many times an instance sent a partition back to records its consumer's position had moved past (see SkipGuard). */
+export function skipsSentBack(app: AppProcess | undefined): number {
+  return app?.logLines().filter((l) => String(l.msg).includes('this instance never handled')).length ?? 0;
+}
+
 /** How many times kafkajs gave up on a call, crashed its consumer and restarted it. */
 export function consumerCrashes(app: AppProcess | undefined): number {
   return app?.logLines().filter((l) => String(l.msg).startsWith('Crash: ')).length ?? 0;
