@@ -104,9 +104,14 @@ export class BatchingKafkaServer extends ServerKafka {
     return true;
   }
 
-  /** The watchdog's look: a quiet partition committed past what was handled gets no batch to tell, so it is sent back here. */
+  /**
+   * The watchdog's look: a quiet partition committed past what was handled gets no batch to tell, so it
+   * is sent back here. Only a real commit counts: where kafkajs starts a never-committed partition is a
+   * guess, and right after a start it is ahead of records still on their way to the handlers.
+   */
   private sendBackCommittedPast(offsets: PartitionOffsets[]): void {
-    for (const { key, committed, low } of offsets) {
+    for (const { key, committed, groupCommitted, low } of offsets) {
+      if (!groupCommitted) continue;
       const to = this.skips.committed(key, committed, low);
       if (to === undefined) continue;
       const { topic, partition } = topicPartitionOf(key);

@@ -116,4 +116,18 @@ describe('ConsumerWatchdog', () => {
       warn.mockRestore();
     }
   });
+
+  it("hands every look's offsets on, telling a group's commit from where a never-committed partition is taken to start", async () => {
+    const onLook = jest.fn();
+    for (const [committed, groupCommitted] of [['5', true], ['-1', false]] as const) {
+      const activity = new PartitionActivity();
+      activity.assign({ order_placed: [0] }, 0);
+      const watchdog = new ConsumerWatchdog(kafkaWith({ committed, high: '9' }), 'group', activity, 60_000, async () => undefined, false, onLook);
+      await watchdog.check(() => 1_000);
+    }
+    expect(onLook.mock.calls).toEqual([
+      [[{ key: 'order_placed|0', low: 0n, committed: 5n, groupCommitted: true, end: 9n }]],
+      [[{ key: 'order_placed|0', low: 0n, committed: 9n, groupCommitted: false, end: 9n }]],
+    ]);
+  });
 });

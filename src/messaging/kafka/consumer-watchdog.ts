@@ -127,8 +127,9 @@ export class ConsumerWatchdog {
         const key = partitionKey(topic, partition);
         // Never committed (-1): the consumer starts at the first record, or at the end it first saw;
         // a partition kafkajs never fetched after a restart looked exactly like that in fault 5.
-        const committed = BigInt(offset) >= 0n ? BigInt(offset) : this.activity.startOf(key, this.fromBeginning ? bound.low : bound.end);
-        offsets.push({ key, low: bound.low, committed, end: bound.end });
+        const groupCommitted = BigInt(offset) >= 0n;
+        const committed = groupCommitted ? BigInt(offset) : this.activity.startOf(key, this.fromBeginning ? bound.low : bound.end);
+        offsets.push({ key, low: bound.low, committed, groupCommitted, end: bound.end });
       }
     }
     return offsets;

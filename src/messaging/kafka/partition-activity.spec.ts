@@ -1,7 +1,7 @@
 import { partitionKey, PartitionActivity } from './partition-activity';
 
 const key = partitionKey('order_placed', 0);
-const lagging = (committed: bigint, end: bigint) => [{ key, low: 0n, committed, end }];
+const lagging = (committed: bigint, end: bigint) => [{ key, low: 0n, committed, groupCommitted: true, end }];
 
 describe('PartitionActivity', () => {
   it('finds an assigned partition idle past the limit with records past its committed offset', () => {

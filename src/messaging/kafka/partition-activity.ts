@@ -12,7 +12,10 @@ export function topicPartitionOf(key: PartitionKey): { topic: string; partition:
 export interface PartitionOffsets {
   key: PartitionKey;
   low: bigint;
+  /** For a partition the group never committed, where the consumer starts (see ConsumerWatchdog). */
   committed: bigint;
+  /** The group has committed an offset for it; else `committed` is where the consumer is taken to start. */
+  groupCommitted: boolean;
   end: bigint;
 }
 
