@@ -104,18 +104,14 @@ export class BatchingKafkaServer extends ServerKafka {
     return true;
   }
 
-  /**
-   * The watchdog's look: a quiet partition committed past what was handled gets no batch to tell, so it
-   * is sent back here. Only a real commit counts: where kafkajs starts a never-committed partition is a
-   * guess, and right after a start it is ahead of records still on their way to the handlers.
-   */
+  /** The watchdog's look: a quiet partition placed past what was handled gets no batch to tell, so it is sent back here. */
   private sendBackCommittedPast(offsets: PartitionOffsets[]): void {
-    for (const { key, committed, groupCommitted, low } of offsets) {
-      if (!groupCommitted) continue;
-      const to = this.skips.committed(key, committed, low);
+    for (const { key, ...position } of offsets) {
+      const to = this.skips.behind(key, position);
       if (to === undefined) continue;
       const { topic, partition } = topicPartitionOf(key);
-      logger.error(`${topic}[${partition}]: the group's position ${committed} is past records from ${to} this instance never handled; seeking back to ${to}`);
+      const what = position.groupCommitted ? `the group's position ${position.committed}` : `its start at ${position.committed} (never committed, consumer restarted)`;
+      logger.error(`${topic}[${partition}]: ${what} is past records from ${to} this instance never handled; seeking back to ${to}`);
       try {
         this.consumer?.seek({ topic, partition, offset: String(to) });
       } catch (err) {
@@ -139,6 +135,7 @@ export class BatchingKafkaServer extends ServerKafka {
       if (payload.batchSize === 0) this.skips.handled(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     for (const event of [REBALANCING, STOP, CRASH]) consumer.on(event, () => this.activity.clear());
+    consumer.on(CRASH, () => this.skips.restarted());
     if (this.stallRestartMs > 0 && this.client && !this.watchdog) {
       // Nest types the client with its own copy of kafkajs' interfaces; it is kafkajs' Kafka.
       const kafka = this.client as unknown as Kafka;
@@ -170,6 +167,7 @@ export class BatchingKafkaServer extends ServerKafka {
       for (let attempt = 1; !this.closing; attempt += 1) {
         try {
           this.activity.clear();
+          this.skips.restarted();
           // A stop alone keeps kafkajs' cached metadata, which may be what left partitions unfetched.
           await consumer.disconnect();
           if (this.closing) return;

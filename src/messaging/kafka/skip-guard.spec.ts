@@ -3,6 +3,8 @@ import { SEND_BACK_TRIES, SkipGuard } from './skip-guard';
 
 const key = partitionKey('order_placed', 0);
 
+const commit = (committed: bigint, low = 0n) => ({ committed, groupCommitted: true, low });
+
 function guardAt(next: bigint): SkipGuard {
   const guard = new SkipGuard();
   guard.handled('order_placed', 0, next);
@@ -12,7 +14,7 @@ function guardAt(next: bigint): SkipGuard {
 describe('SkipGuard', () => {
   it('expects nothing of a partition this instance has not handled', () => {
     expect(new SkipGuard().fetched('order_placed', 0, 500n)).toEqual({ skipped: false });
-    expect(new SkipGuard().committed(key, 500n, 0n)).toBeUndefined();
+    expect(new SkipGuard().behind(key, commit(500n))).toBeUndefined();
   });
 
   it('takes a batch from where handling stopped, or from before (a redelivery)', () => {
@@ -57,15 +59,26 @@ describe('SkipGuard', () => {
 
   it('finds a committed offset past the records not handled', () => {
     const guard = guardAt(10n);
-    expect(guard.committed(key, 10n, 0n)).toBeUndefined();
-    expect(guard.committed(key, 7n, 0n)).toBeUndefined();
-    expect(guard.committed(key, 40n, 0n)).toBe(10n);
+    expect(guard.behind(key, commit(10n))).toBeUndefined();
+    expect(guard.behind(key, commit(7n))).toBeUndefined();
+    expect(guard.behind(key, commit(40n))).toBe(10n);
   });
 
   it('expects nothing before the first retained record: those are gone', () => {
     const guard = guardAt(10n);
-    expect(guard.committed(key, 30n, 30n)).toBeUndefined();
-    expect(guard.committed(key, 40n, 30n)).toBe(30n);
+    expect(guard.behind(key, commit(30n, 30n))).toBeUndefined();
+    expect(guard.behind(key, commit(40n, 30n))).toBe(30n);
     expect(guard.fetched('order_placed', 0, 30n)).toEqual({ skipped: false });
+  });
+
+  it("counts a never-committed partition's start only after the consumer restarted, until it handles again", () => {
+    const guard = guardAt(10n);
+    const start = { committed: 40n, groupCommitted: false, low: 0n };
+    // Right after a start the guess runs ahead of records on their way to the handlers.
+    expect(guard.behind(key, start)).toBeUndefined();
+    guard.restarted();
+    expect(guard.behind(key, start)).toBe(10n);
+    guard.handled('order_placed', 0, 12n);
+    expect(guard.behind(key, start)).toBeUndefined();
   });
 });

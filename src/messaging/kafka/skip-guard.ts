@@ -20,6 +20,8 @@ export class SkipGuard {
   private readonly next = new Map<PartitionKey, bigint>();
   /** The offset a partition was last sent back to by a fetched batch, and how many times in a row. */
   private readonly sentBack = new Map<PartitionKey, { to: bigint; tries: number }>();
+  /** Partitions not handled since the consumer started again, which kafkajs then placed afresh. */
+  private readonly sinceRestart = new Set<PartitionKey>();
 
   /** A new assignment: where a partition this member no longer holds got to is another member's business. */
   keepOnly(assignment: Record<string, number[]>): void {
@@ -28,12 +30,19 @@ export class SkipGuard {
       if (held.has(key)) continue;
       this.next.delete(key);
       this.sentBack.delete(key);
+      this.sinceRestart.delete(key);
     }
+  }
+
+  /** The consumer is starting again (kafkajs' crash-restart, or the watchdog's restart). */
+  restarted(): void {
+    for (const key of this.next.keys()) this.sinceRestart.add(key);
   }
 
   /** Every record before `next` was handled (or, for control records, resolved by kafkajs itself). */
   handled(topic: string, partition: number, next: bigint): void {
     const key = partitionKey(topic, partition);
+    this.sinceRestart.delete(key);
     if (next > (this.next.get(key) ?? -1n)) this.next.set(key, next);
   }
 
@@ -56,15 +65,19 @@ export class SkipGuard {
   }
 
   /**
-   * The group's committed offset for a partition, for one no batch may come from soon (a quiet one):
-   * committed past the expected offset is the same skip; returns where to go back to. `low` is the
-   * partition's first retained record: records before it are gone, so nothing before it is expected.
+   * Where the group stands in a partition, for one no batch may come from soon (a quiet one); returns
+   * where to go back to. A commit past the expected offset is the same skip. A partition the group never
+   * committed has only `start`, where kafkajs is taken to start it: that counts after a restart (kafkajs
+   * then starts it afresh, at its end with KAFKA_FROM_BEGINNING=false), not before, when the guess runs
+   * ahead of records on their way to the handlers. `low` is the partition's first retained record:
+   * records before it are gone, so nothing before it is expected.
    */
-  committed(key: PartitionKey, committed: bigint, low: bigint): bigint | undefined {
+  behind(key: PartitionKey, position: { committed: bigint; groupCommitted: boolean; low: bigint }): bigint | undefined {
     const expected = this.next.get(key);
     if (expected === undefined) return undefined;
-    const floor = expected < low ? low : expected;
+    if (!position.groupCommitted && !this.sinceRestart.has(key)) return undefined;
+    const floor = expected < position.low ? position.low : expected;
     this.next.set(key, floor);
-    return committed > floor ? floor : undefined;
+    return position.committed > floor ? floor : undefined;
   }
 }
