@@ -66,10 +66,10 @@ export class SkipGuard {
 
   /**
    * Where the group stands in a partition, for one no batch may come from soon (a quiet one); returns
-   * where to go back to. A commit past the expected offset is the same skip. A partition the group never
-   * committed has only `start`, where kafkajs is taken to start it: that counts after a restart (kafkajs
-   * then starts it afresh, at its end with KAFKA_FROM_BEGINNING=false), not before, when the guess runs
-   * ahead of records on their way to the handlers. `low` is the partition's first retained record:
+   * where to go back to. A commit past the expected offset is the same skip. For a partition the group
+   * never committed, `committed` is where kafkajs is taken to start it: that counts after a restart
+   * (kafkajs then starts it afresh, at its end with KAFKA_FROM_BEGINNING=false), not before, when the
+   * guess runs ahead of records on their way to the handlers. `low` is the partition's first retained record:
    * records before it are gone, so nothing before it is expected.
    */
   behind(key: PartitionKey, position: { committed: bigint; groupCommitted: boolean; low: bigint }): bigint | undefined {
