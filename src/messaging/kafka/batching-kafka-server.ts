@@ -3,7 +3,7 @@ import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, Kafka } from 'kafkajs';
 import { ConsumerWatchdog } from './consumer-watchdog';
 import { brokerAnswer } from './kafka-errors';
-import { PartitionActivity, PartitionOffsets, topicPartitionOf } from './partition-activity';
+import { PartitionActivity, PartitionOffsets, shownPartition, topicPartitionOf } from './partition-activity';
 import { SkipGuard } from './skip-guard';
 
 /**
@@ -94,7 +94,7 @@ export class BatchingKafkaServer extends ServerKafka {
     const position = BigInt((batch as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset());
     const verdict = this.skips.fetched(topic, partition, position);
     if (!verdict.skipped) return false;
-    const where = `${topic}[${partition}]`;
+    const where = shownPartition(topic, partition);
     if (verdict.givenUp) {
       logger.error(`${where}: records ${verdict.to} to ${position - 1n} cannot be fetched (${verdict.tries - 1} tries); going on from ${position}`);
       return false;
@@ -110,13 +110,14 @@ export class BatchingKafkaServer extends ServerKafka {
       const to = this.skips.behind(key, position);
       if (to === undefined) continue;
       const { topic, partition } = topicPartitionOf(key);
+      const where = shownPartition(topic, partition);
       const what = position.groupCommitted ? `the group's position ${position.committed}` : `its start at ${position.committed} (never committed, consumer restarted)`;
-      logger.error(`${topic}[${partition}]: ${what} is past records from ${to} this instance never handled; seeking back to ${to}`);
+      logger.error(`${where}: ${what} is past records from ${to} this instance never handled; seeking back to ${to}`);
       try {
         this.consumer?.seek({ topic, partition, offset: String(to) });
       } catch (err) {
         // Not running (between a crash and kafkajs' restart of it): the next look tries again.
-        logger.warn(`${topic}[${partition}]: cannot seek back yet: ${(err as Error).message}`);
+        logger.warn(`${where}: cannot seek back yet: ${(err as Error).message}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Admin, Kafka } from 'kafkajs';
-import { partitionKey, PartitionActivity, PartitionOffsets } from './partition-activity';
+import { partitionKey, PartitionActivity, PartitionOffsets, shownPartition, topicPartitionOf } from './partition-activity';
 
 /**
  * Restarts this instance's consumer when it stops fetching a partition that has records waiting.
@@ -136,8 +136,10 @@ export class ConsumerWatchdog {
   }
 }
 
-/** `topic[partition]`, as Kafka's tools print it. */
-const shown = (key: string): string => `${key.replace('|', '[')}]`;
+const shown = (key: string): string => {
+  const { topic, partition } = topicPartitionOf(key);
+  return shownPartition(topic, partition);
+};
 
 const describe = (partitions: PartitionOffsets[]): string => partitions.map((p) => `${shown(p.key)} at ${p.committed} of ${p.end}`).join(', ');
 

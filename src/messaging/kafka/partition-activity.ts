@@ -3,6 +3,9 @@ export type PartitionKey = string;
 
 export const partitionKey = (topic: string, partition: number): PartitionKey => `${topic}|${partition}`;
 
+/** `topic[partition]`, as Kafka's tools print it. */
+export const shownPartition = (topic: string, partition: number): string => `${topic}[${partition}]`;
+
 export function topicPartitionOf(key: PartitionKey): { topic: string; partition: number } {
   const at = key.lastIndexOf('|');
   return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
