@@ -13,6 +13,7 @@ import { HttpExceptionFilter } from './common/http/http-exception.filter';
 import { setupOpenApi } from './common/http/openapi';
 import { validationException } from './common/http/field-errors';
 import { traceMiddleware } from './common/tracing/trace.middleware';
+import { requestShareMiddleware } from './persistence/request-share';
 import { HttpMetrics } from './observability/http-metrics';
 import { kafkaTransport } from './messaging/kafka/kafka-options';
 import { ConsumerMembership } from './messaging/kafka/consumer-membership';
@@ -37,6 +38,7 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
 
   if (!config.role.servesApi) app.use(onlyOperationalRoutes(config.role.name));
   app.use(traceMiddleware);
+  app.use(requestShareMiddleware);
   app.use(app.get(HttpMetrics).middleware);
   app.use(admissionControl(config.http.maxInFlight));
 

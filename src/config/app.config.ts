@@ -18,6 +18,7 @@ export const appConfig = registerAs('app', () => {
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
+      poolReserved: env.DATABASE_POOL_RESERVED,
       migrateOnStart: env.DB_MIGRATE_ON_START,
     },
     kafka: {

@@ -59,6 +59,13 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * Connections HTTP requests cannot take, kept for the outbox relay, the consumers and the webhook
+   * dispatcher so an HTTP flood never makes them wait (HTTP holds at most pool − reserve, at least 1).
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(199)
+  DATABASE_POOL_RESERVED = 4;
+
   @Transform(toBoolean) @IsBoolean()
   DB_MIGRATE_ON_START = false;
 

@@ -35,7 +35,7 @@ export default async function globalSetup(): Promise<void> {
   }
 
   const dataSource = await new DataSource(
-    databaseOptions({ url: url.toString(), poolSize: 2, migrateOnStart: false }),
+    databaseOptions({ url: url.toString(), poolSize: 2, poolReserved: 0, migrateOnStart: false }),
   ).initialize();
   await runMigrations(dataSource);
   await dataSource.destroy();
