@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { appConfig, AppConfig } from '../src/config/app.config';
 import { Topics } from '../src/events';
 import { WebhookDispatcher } from '../src/webhooks/dispatch/webhook-dispatcher.service';
 import { WebhookMaintenance } from '../src/webhooks/maintenance/webhook-maintenance.service';
@@ -389,7 +390,8 @@ describe('Outbound webhooks: subscriptions, signed delivery, retries and the del
       expect(r.requests.indexOf(r.about('order_placed', b!.id)[0])).toBeLessThan(r.requests.indexOf(placedA[placedA.length - 1]));
     });
 
-    it('never has more requests in flight to one endpoint than WEBHOOK_ENDPOINT_CONCURRENCY (5)', async () => {
+    it('never has more requests in flight to one endpoint than WEBHOOK_ENDPOINT_CONCURRENCY', async () => {
+      const limit = e2e.app.get<AppConfig>(appConfig.KEY).webhooks.endpointConcurrency;
       const r = await receiver();
       const prefix = unique('held');
       const waiting: (() => void)[] = [];
@@ -398,18 +400,18 @@ describe('Outbound webhooks: subscriptions, signed delivery, retries and the del
         return { status: 200 };
       };
       await subscribe(r.url, ['user_created']);
-      for (let i = 0; i < 8; i += 1) await e2e.http.post('/users').send(aUser({ name: `${prefix}-${i}` })).expect(201);
+      for (let i = 0; i < limit + 3; i += 1) await e2e.http.post('/users').send(aUser({ name: `${prefix}-${i}` })).expect(201);
 
-      await waitFor('five held requests', () => waiting.length === 5);
+      await waitFor(`${limit} held requests`, () => waiting.length === limit);
       const dispatcher = e2e.app.get(WebhookDispatcher);
       const rounds = dispatcher.claimRounds;
-      // The dispatcher has looked for due work again several times while five requests are held.
+      // The dispatcher has looked for due work again several times while the held requests fill the limit.
       await waitFor('three more claim rounds', () => dispatcher.claimRounds >= rounds + 3);
-      expect(waiting.length).toBe(5);
+      expect(waiting.length).toBe(limit);
 
       const releaseAll = setInterval(() => waiting.splice(0).forEach((release) => release()), 20);
       try {
-        await r.count('all eight users', (x) => String(x.json.data.name).startsWith(prefix), 8);
+        await r.count('every user', (x) => String(x.json.data.name).startsWith(prefix), limit + 3);
       } finally {
         clearInterval(releaseAll);
         waiting.splice(0).forEach((release) => release());

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { DeliveryStatus } from '../deliveries/delivery';
 import { FAN_OUT_CONSUMER } from '../deliveries/fan-out.service';
+import { SUCCESS_NOTE_DUE } from '../subscriptions/subscriptions.repository';
 import type { SendResult } from './webhook-sender';
 
 export interface ClaimLimits {
@@ -152,59 +153,76 @@ export class DeliveryQueue {
   }
 
   /**
-   * Records the attempts and, for each delivery this instance still holds the lease of, its new state:
-   * three statements for the lot. Answers, per completion, false when the lease was lost (it expired
-   * and another instance took the delivery over) or the delivery is gone (its subscription was deleted).
+   * Records the attempts and, for each delivery this instance still holds the lease of, its new state,
+   * and notes a success on `succeededSubscriptions` that had one of them recorded: one statement for
+   * the lot, atomic without a transaction of its own, so the usual batch of successes costs one round
+   * trip. Answers, per completion, false when the lease was lost (it expired and another instance took
+   * the delivery over) or the delivery is gone (its subscription was deleted).
    */
-  async complete(em: EntityManager, completions: readonly { delivery: ClaimedDelivery; result: SendResult; next: Completion }[]): Promise<boolean[]> {
+  async complete(
+    em: EntityManager,
+    completions: readonly { delivery: ClaimedDelivery; result: SendResult; next: Completion }[],
+    succeededSubscriptions: readonly number[] = [],
+  ): Promise<boolean[]> {
     if (completions.length === 0) return [];
-    // Row locks, in id order, keep the deliveries from being deleted (with their subscription) until we commit.
-    const locked: { id: string; ours: boolean }[] = await em.query(
-      `SELECT d.id, d.lease_token = t.token AS ours
-         FROM unnest($1::bigint[], $2::uuid[]) AS t(id, token) JOIN webhook_deliveries d ON d.id = t.id
-        ORDER BY d.id
-          FOR UPDATE OF d`,
-      [completions.map((c) => c.delivery.id), completions.map((c) => c.delivery.leaseToken)],
-    );
-    const ours = new Map(locked.map((r) => [Number(r.id), r.ours === true]));
-    const found = completions.filter((c) => ours.has(c.delivery.id));
-    // A late result replaces the "interrupted" placeholder another instance may have written for it.
-    await em.query(
-      `INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_body)
-       SELECT * FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
-       ON CONFLICT (delivery_id, attempt) DO UPDATE
-         SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
-             error = EXCLUDED.error, response_body = EXCLUDED.response_body`,
-      [
-        found.map((c) => c.delivery.id),
-        found.map((c) => c.delivery.attempt),
-        found.map((c) => c.result.startedAt),
-        found.map((c) => c.result.durationMs),
-        found.map((c) => c.result.statusCode ?? null),
-        found.map((c) => c.result.error ?? null),
-        found.map((c) => c.result.responseBody ?? null),
-      ],
-    );
-    const owned = found.filter((c) => ours.get(c.delivery.id));
-    if (owned.length > 0) {
-      await em.query(
-        `UPDATE webhook_deliveries AS d
+    const rows: { id: string; ours: boolean }[] = await em.query(
+      `WITH t AS (
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::timestamptz[], $5::int[], $6::int[], $7::text[],
+                              $8::text[], $9::text[], $10::int[])
+                    AS t(id, token, attempt, started_at, duration_ms, status_code, error, response_body, status, retry_ms)
+       ),
+       -- Row locks, in id order, keep the deliveries from being deleted (with their subscription) until we commit.
+       locked AS (
+         SELECT d.id, d.subscription_id, d.lease_token = t.token AS ours
+           FROM t JOIN webhook_deliveries d ON d.id = t.id
+          ORDER BY d.id
+            FOR UPDATE OF d
+       ),
+       -- A late result replaces the "interrupted" placeholder another instance may have written for it.
+       attempts AS (
+         INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_body)
+         SELECT t.id, t.attempt, t.started_at, t.duration_ms, t.status_code, t.error, t.response_body
+           FROM t JOIN locked l ON l.id = t.id
+         ON CONFLICT (delivery_id, attempt) DO UPDATE
+           SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
+               error = EXCLUDED.error, response_body = EXCLUDED.response_body
+       ),
+       updated AS (
+         UPDATE webhook_deliveries AS d
             SET status = t.status,
                 next_attempt_at = CASE WHEN t.status = 'pending' THEN now() + t.retry_ms * interval '1 millisecond' END,
                 finished_at = CASE WHEN t.status <> 'pending' THEN now() END,
                 lease_token = NULL, lease_until = NULL, leased_at = NULL,
                 last_attempt_at = t.started_at, last_status_code = t.status_code
-           FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[], $5::int[]) AS t(id, status, retry_ms, started_at, status_code)
-          WHERE d.id = t.id`,
-        [
-          owned.map((c) => c.delivery.id),
-          owned.map((c) => c.next.status),
-          owned.map((c) => c.next.retryInMs ?? 0),
-          owned.map((c) => c.result.startedAt),
-          owned.map((c) => c.result.statusCode ?? null),
-        ],
-      );
-    }
+           FROM t JOIN locked l ON l.id = t.id AND l.ours
+          WHERE d.id = t.id AND d.lease_token = t.token
+       ),
+       -- Subscription rows locked in id order, as every transaction that locks several takes them.
+       due AS (
+         SELECT s.id FROM webhook_subscriptions s
+          WHERE s.id = ANY($11::bigint[]) AND s.id IN (SELECT subscription_id FROM locked WHERE ours) AND ${SUCCESS_NOTE_DUE}
+          ORDER BY s.id
+            FOR NO KEY UPDATE
+       ),
+       noted AS (
+         UPDATE webhook_subscriptions s SET last_success_at = now(), failing_since = NULL FROM due WHERE s.id = due.id
+       )
+       SELECT id, ours FROM locked`,
+      [
+        completions.map((c) => c.delivery.id),
+        completions.map((c) => c.delivery.leaseToken),
+        completions.map((c) => c.delivery.attempt),
+        completions.map((c) => c.result.startedAt),
+        completions.map((c) => c.result.durationMs),
+        completions.map((c) => c.result.statusCode ?? null),
+        completions.map((c) => c.result.error ?? null),
+        completions.map((c) => c.result.responseBody ?? null),
+        completions.map((c) => c.next.status),
+        completions.map((c) => c.next.retryInMs ?? 0),
+        succeededSubscriptions,
+      ],
+    );
+    const ours = new Map(rows.map((r) => [Number(r.id), r.ours === true]));
     return completions.map((c) => ours.get(c.delivery.id) === true);
   }
 }

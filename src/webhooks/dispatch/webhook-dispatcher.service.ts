@@ -148,41 +148,45 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   private async record(batch: Finished[]): Promise<void> {
     let owned: boolean[];
+    // Subscriptions whose results are all successes (the usual case) are noted with the results, in
+    // the same statement. Should it ever deadlock with another recording over a subscription row of
+    // the loop below, the batch is recorded result by result (catch).
+    const bySubscription = new Map<number, Finished[]>();
+    for (const f of batch) {
+      const results = bySubscription.get(f.delivery.subscriptionId);
+      if (results) results.push(f);
+      else bySubscription.set(f.delivery.subscriptionId, [f]);
+    }
+    const allSucceeded = [...bySubscription].filter(([, results]) => results.every((f) => f.decision.kind === 'succeeded')).map(([id]) => id);
+    const succeeded = new Set(allSucceeded);
+    // The others one by one, in id order (the order every transaction takes their row locks in).
+    const mixed = [...bySubscription.keys()].filter((id) => !succeeded.has(id)).sort((a, b) => a - b);
     try {
-      owned = await this.uow.run(async (tx) => {
-        const ours = await this.queue.complete(tx.em, batch);
-        const recorded = batch.filter((_, i) => ours[i]);
-        const bySubscription = new Map<number, Finished[]>();
-        for (const f of recorded) {
-          const results = bySubscription.get(f.delivery.subscriptionId);
-          if (results) results.push(f);
-          else bySubscription.set(f.delivery.subscriptionId, [f]);
-        }
-        // Subscriptions whose results are all successes (the usual case): one statement for them all.
-        // It rarely locks a row (a success is noted at most once a minute); should it ever deadlock with
-        // another recording over a row of the loop below, the batch is recorded result by result (catch).
-        const allSucceeded = [...bySubscription].filter(([, results]) => results.every((f) => f.decision.kind === 'succeeded')).map(([id]) => id);
-        await this.subscriptions.recordSuccesses(tx.em, allSucceeded.sort((a, b) => a - b));
-        // The others one by one, in id order (the order every transaction takes their row locks in),
-        // each one's results in the order they came.
-        const succeeded = new Set(allSucceeded);
-        const mixed = [...bySubscription.keys()].filter((id) => !succeeded.has(id)).sort((a, b) => a - b);
-        for (const id of mixed) {
-          let lastSucceeded = false;
-          for (const { decision } of bySubscription.get(id)!) {
-            if (decision.kind === 'succeeded') {
-              // Consecutive successes change nothing after the first.
-              if (!lastSucceeded) await this.subscriptions.recordSuccess(tx.em, id);
-            } else if (decision.kind === 'gone') {
-              await this.disabler.disable(tx, id, 'the endpoint answered 410 Gone');
-            } else if (await this.subscriptions.recordFailure(tx.em, id, this.settings.disableAfterMs)) {
-              await this.disabler.disable(tx, id, `no successful delivery for ${this.settings.disableAfterMs / 3_600_000} hours`);
+      // Nothing but successes: one statement, no transaction around it.
+      if (mixed.length === 0) owned = await this.queue.complete(this.dataSource.manager, batch, allSucceeded);
+      else
+        owned = await this.uow.run(async (tx) => {
+          const ours = await this.queue.complete(tx.em, batch, allSucceeded);
+          const recorded = new Set(batch.filter((_, i) => ours[i]));
+          for (const id of mixed) {
+            let lastSucceeded = false;
+            // Each one's results in the order they came.
+            for (const f of bySubscription.get(id)!) {
+              if (!recorded.has(f)) continue;
+              const { decision } = f;
+              if (decision.kind === 'succeeded') {
+                // Consecutive successes change nothing after the first.
+                if (!lastSucceeded) await this.subscriptions.recordSuccess(tx.em, id);
+              } else if (decision.kind === 'gone') {
+                await this.disabler.disable(tx, id, 'the endpoint answered 410 Gone');
+              } else if (await this.subscriptions.recordFailure(tx.em, id, this.settings.disableAfterMs)) {
+                await this.disabler.disable(tx, id, `no successful delivery for ${this.settings.disableAfterMs / 3_600_000} hours`);
+              }
+              lastSucceeded = decision.kind === 'succeeded';
             }
-            lastSucceeded = decision.kind === 'succeeded';
           }
-        }
-        return ours;
-      });
+          return ours;
+        });
     } catch (err) {
       // One result that cannot be recorded must not cost the others theirs: each is tried on its own.
       if (batch.length > 1) {

@@ -13,6 +13,12 @@ export interface SubscriptionChanges {
 export const MANUALLY_DISABLED = 'disabled by an administrator';
 
 /** SQL for `webhook_subscriptions`: one single-purpose method per question or change. */
+/**
+ * Whether subscription `s` needs its success noted. Busy endpoints succeed many times a second: a row is
+ * refreshed at most once a minute, so most notes lock nothing. Used by DeliveryQueue.complete too.
+ */
+export const SUCCESS_NOTE_DUE = `(s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 minute')`;
+
 @Injectable()
 export class SubscriptionsRepository {
   async insert(em: EntityManager, s: { url: string; events: string[]; description: string | null; secret: string }): Promise<SubscriptionRow> {
@@ -100,27 +106,12 @@ export class SubscriptionsRepository {
     return rows.length > 0 ? this.find(em, id) : null;
   }
 
+  /** Notes a success (see SUCCESS_NOTE_DUE). */
   async recordSuccess(em: EntityManager, id: number): Promise<void> {
-    await this.recordSuccesses(em, [id]);
-  }
-
-  /**
-   * Notes a success for each subscription, in one statement. Busy endpoints succeed many times a second:
-   * a row is refreshed at most once a minute, so most calls lock nothing. Rows are locked in id order,
-   * as every transaction that locks several subscriptions takes them.
-   */
-  async recordSuccesses(em: EntityManager, ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
     await em.query(
-      `WITH due AS (
-         SELECT id FROM webhook_subscriptions
-          WHERE id = ANY($1::bigint[])
-            AND (failing_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < now() - interval '1 minute')
-          ORDER BY id
-            FOR NO KEY UPDATE
-       )
+      `WITH due AS (SELECT id FROM webhook_subscriptions s WHERE id = $1 AND ${SUCCESS_NOTE_DUE} FOR NO KEY UPDATE)
        UPDATE webhook_subscriptions s SET last_success_at = now(), failing_since = NULL FROM due WHERE s.id = due.id`,
-      [ids],
+      [id],
     );
   }
 
