@@ -1,6 +1,7 @@
 import type { Consumer } from 'kafkajs';
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
-import { subscribeWhenKnown } from './batching-kafka-server';
+import { ServerKafka } from '@nestjs/microservices';
+import { BatchingKafkaServer, subscribeWhenKnown } from './batching-kafka-server';
 
 // kafkajs' typings declare narrower constructors than the ones its code calls.
 const ProtocolError = KafkaJSProtocolError as unknown as new (answer: { type: string; code: number; retriable: boolean; message: string }) => Error;
@@ -38,5 +39,17 @@ describe('subscribeWhenKnown', () => {
     const { consumer, subscribe } = consumerFailing(...Array.from({ length: 50 }, unknownTopic));
     await expect(subscribeWhenKnown(consumer, { topics: ['order_placed'] }, 250)).rejects.toThrow('does not host this topic-partition');
     expect(subscribe.mock.calls.length).toBeGreaterThan(1);
+  });
+});
+
+describe('BatchingKafkaServer routes', () => {
+  it("gives Nest's route for a topic, and works it out once per topic", () => {
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100);
+    const nests = jest.spyOn(ServerKafka.prototype, 'getRouteFromPattern');
+    expect(server.getRouteFromPattern('order_placed')).toBe('order_placed');
+    expect(server.getRouteFromPattern('order_placed')).toBe('order_placed');
+    expect(server.getRouteFromPattern('{"cmd":"sum"}')).toBe(new ServerKafka({}).getRouteFromPattern('{"cmd":"sum"}'));
+    expect(nests.mock.calls.filter(([p]) => p === 'order_placed')).toHaveLength(1);
+    nests.mockRestore();
   });
 });

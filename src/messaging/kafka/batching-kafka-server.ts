@@ -23,6 +23,8 @@ import { SkipGuard } from './skip-guard';
  * instance never handled goes back to them (see SkipGuard).
  */
 const logger = new Logger('Kafka');
+// Routes remembered (one per subscribed topic in practice).
+const MAX_ROUTES = 1_000;
 
 export class BatchingKafkaServer extends ServerKafka {
   private readonly activity = new PartitionActivity();
@@ -31,6 +33,7 @@ export class BatchingKafkaServer extends ServerKafka {
   private watchdog?: ConsumerWatchdog;
   private closing = false;
   private restarting = false;
+  private readonly routes = new Map<string, string>();
 
   constructor(
     options: Required<KafkaOptions>['options'],
@@ -49,6 +52,19 @@ export class BatchingKafkaServer extends ServerKafka {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+  }
+
+  /**
+   * Nest turns a record's topic into its route with JSON.parse, which throws for a plain topic name,
+   * three times per record (3 % of the CPU while ingesting). The answer depends on the topic alone.
+   */
+  override getRouteFromPattern(pattern: string): string {
+    let route = this.routes.get(pattern);
+    if (route === undefined) {
+      route = super.getRouteFromPattern(pattern);
+      if (this.routes.size < MAX_ROUTES) this.routes.set(pattern, route);
+    }
+    return route;
   }
 
   override async close(): Promise<void> {
