@@ -43,13 +43,20 @@ describe('subscribeWhenKnown', () => {
 });
 
 describe('BatchingKafkaServer routes', () => {
+  // Nest's route lookup is protected; these tests call it as the transport does.
+  type Routing = { getRouteFromPattern(pattern: string): string };
+
   it("gives Nest's route for a topic, and works it out once per topic", () => {
-    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100);
-    const nests = jest.spyOn(ServerKafka.prototype, 'getRouteFromPattern');
-    expect(server.getRouteFromPattern('order_placed')).toBe('order_placed');
-    expect(server.getRouteFromPattern('order_placed')).toBe('order_placed');
-    expect(server.getRouteFromPattern('{"cmd":"sum"}')).toBe(new ServerKafka({}).getRouteFromPattern('{"cmd":"sum"}'));
-    expect(nests.mock.calls.filter(([p]) => p === 'order_placed')).toHaveLength(1);
-    nests.mockRestore();
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100) as unknown as Routing;
+    const nest = new ServerKafka({}) as unknown as Routing;
+    const nests = jest.spyOn(ServerKafka.prototype as unknown as Routing, 'getRouteFromPattern');
+    try {
+      expect(server.getRouteFromPattern('order_placed')).toBe('order_placed');
+      expect(server.getRouteFromPattern('order_placed')).toBe('order_placed');
+      expect(nests.mock.calls.filter(([p]) => p === 'order_placed')).toHaveLength(1);
+      expect(server.getRouteFromPattern('{"cmd":"sum"}')).toBe(nest.getRouteFromPattern('{"cmd":"sum"}'));
+    } finally {
+      nests.mockRestore();
+    }
   });
 });
