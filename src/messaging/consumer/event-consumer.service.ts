@@ -49,8 +49,9 @@ export class EventConsumer {
   /** Records waiting for their consumer's next transaction, by consumer name. */
   private readonly queues = new Map<string, Work[]>();
   private readonly draining = new Set<string>();
-  /** Each record's read (see readOnce), forgotten with the record. */
+  /** Each record's read (see readOnce) and headers (see receivedOnce), forgotten with the record. */
   private readonly reads = new WeakMap<object, { type: EventType; read: RecordRead }>();
+  private readonly receipts = new WeakMap<object, Received>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -60,25 +61,17 @@ export class EventConsumer {
   ) {}
 
   handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>): Promise<void> {
+    const received = this.receivedOnce(ctx.getMessage());
     // Logs written while handling the record carry the trace of the request that produced it.
-    const headers = stringHeaders(ctx.getMessage().headers as Record<string, unknown>);
-    const trace = childOf(parseTraceparent(headers[TRACEPARENT_HEADER]));
-    return runInTrace(trace, () => this.process(consumer, type, ctx, headers, effect, trace));
+    const trace = childOf(received.parentTrace);
+    return runInTrace(trace, () => this.process(consumer, type, ctx, received, effect, trace));
   }
 
-  private process<T>(
-    consumer: string,
-    type: EventType,
-    ctx: KafkaContext,
-    headers: Record<string, string>,
-    effect: Effect<T>,
-    trace: TraceContext,
-  ): Promise<void> {
+  private process<T>(consumer: string, type: EventType, ctx: KafkaContext, received: Received, effect: Effect<T>, trace: TraceContext): Promise<void> {
     const message = ctx.getMessage();
     const topic = ctx.getTopic();
     const partition = ctx.getPartition();
-    const metadata = readEnvelope(headers);
-    const value = Buffer.isBuffer(message.value) ? message.value : message.value == null ? null : Buffer.from(String(message.value));
+    const { headers, metadata, value } = received;
     const setAside = (who: string, reason: string, attempts: number) => {
       this.metrics.eventConsumed(topic, consumer, 'dead_lettered');
       return this.deadLetters.setAside({
@@ -130,6 +123,18 @@ export class EventConsumer {
     const read = readRecord(type, value, dataschema);
     this.reads.set(message, { type, read });
     return read;
+  }
+
+  /** The record's headers, envelope and value, read once for all the consumers of its topic. */
+  private receivedOnce(message: KafkaMessage): Received {
+    let received = this.receipts.get(message);
+    if (!received) {
+      const headers = stringHeaders(message.headers as Record<string, unknown>);
+      const value = Buffer.isBuffer(message.value) ? message.value : message.value == null ? null : Buffer.from(String(message.value));
+      received = { headers, metadata: readEnvelope(headers), value, parentTrace: parseTraceparent(headers[TRACEPARENT_HEADER]) };
+      this.receipts.set(message, received);
+    }
+    return received;
   }
 
   private queueOf(consumer: string): Work[] {
@@ -292,6 +297,16 @@ function readRecord(type: EventType, value: Buffer | null, dataschema: string | 
   if (!read.ok) return read;
   return { ok: true, received: parsed.value, schemaVersion: schema.version, payload: read.payload };
 }
+
+/** What every consumer of a record reads from it the same way; shared, so never changed. */
+interface Received {
+  headers: Record<string, string>;
+  metadata: ReceivedMetadata;
+  value: Buffer | null;
+  parentTrace: TraceContext | undefined;
+}
+
+type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
 
 /** A record waiting for its consumer's next transaction, and the caller waiting for it. */
 interface Work {
