@@ -1,6 +1,6 @@
 const CONNECTION_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 const UNAVAILABLE_MESSAGE =
-  /connection terminated|connection timeout|connection error|database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|query runner (was )?already released/i;
+  /connection terminated|connection timeout|connection error|timeout exceeded when trying to connect|database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|query runner (was )?already released/i;
 
 /**
  * True for errors that say the database cannot be reached right now (SQLSTATE class 08, 57P0x,
