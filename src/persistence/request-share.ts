@@ -32,20 +32,20 @@ export function pgWithRequestShare(share: number, timeoutMs: number): typeof pg 
   class SharedPool extends pg.Pool {
     // TypeORM calls connect(callback) and releases through the callback's `release`; pool.query()
     // releases through client.release. Both are wrapped so the share is handed back exactly once.
-    connect(callback?: (err: Error | undefined, client: pg.PoolClient | undefined, release: (err?: Error | boolean) => void) => void): any {
+    connect(callback?: Connected): any {
       if (!requests.getStore()) return (super.connect as (cb?: unknown) => unknown)(callback);
       if (!callback) {
         return new Promise<pg.PoolClient>((resolve, reject) => this.connect((err, client) => (err ? reject(err) : resolve(client!))));
       }
       gate.enter(timeoutMs).then(
         () =>
-          super.connect((err: Error | undefined, client: pg.PoolClient | undefined, release: (err?: Error | boolean) => void) => {
+          super.connect((err: Error | undefined, client: pg.PoolClient | undefined, release: Release) => {
             if (err || !client) {
               gate.leave();
               return callback(err, client, release);
             }
             let left = false;
-            const releaseOnce = (releaseErr?: Error | boolean) => {
+            const releaseOnce: Release = (releaseErr) => {
               if (!left) {
                 left = true;
                 gate.leave();
@@ -63,6 +63,10 @@ export function pgWithRequestShare(share: number, timeoutMs: number): typeof pg 
   // A view of the module with its Pool replaced; everything else (defaults, types) is the module's.
   return Object.create(pg, { Pool: { value: SharedPool } }) as typeof pg;
 }
+
+type Release = (err?: Error | boolean) => void;
+/** How pg's Pool.connect answers a callback (TypeORM's way of asking). */
+type Connected = (err: Error | undefined, client: pg.PoolClient | undefined, release: Release) => void;
 
 /** A counting semaphore whose waiters are served in arrival order and give up after a timeout. */
 export class Gate {

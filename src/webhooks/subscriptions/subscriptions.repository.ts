@@ -12,13 +12,13 @@ export interface SubscriptionChanges {
 
 export const MANUALLY_DISABLED = 'disabled by an administrator';
 
-/** SQL for `webhook_subscriptions`: one single-purpose method per question or change. */
 /**
  * Whether subscription `s` needs its success noted. Busy endpoints succeed many times a second: a row is
  * refreshed at most once a minute, so most notes lock nothing. Used by DeliveryQueue.complete too.
  */
 export const SUCCESS_NOTE_DUE = `(s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 minute')`;
 
+/** SQL for `webhook_subscriptions`: one single-purpose method per question or change. */
 @Injectable()
 export class SubscriptionsRepository {
   async insert(em: EntityManager, s: { url: string; events: string[]; description: string | null; secret: string }): Promise<SubscriptionRow> {
