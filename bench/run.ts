@@ -12,7 +12,7 @@ import type { BenchContext } from './context';
 import { drain, skipBacklog } from './context';
 import { pool, resetDatabase, serverVersion } from './lib/database';
 import { BenchKafka, DedicatedBroker, kafkaVersion } from './lib/kafka';
-import { AppDeployment, freePort, prepareCompiledApp, RssSampler, rssKb } from './lib/processes';
+import { AppDeployment, freePort, prepareCompiledApp, productionNodeFlags, RssSampler, rssKb } from './lib/processes';
 import { WebhookReceiver } from './lib/receiver';
 import { round } from './lib/stats';
 import { nowMs } from './lib/time';
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
       fanoutEvents: settings.fanoutEvents,
       users: settings.users,
       poolSize: settings.poolSize,
-      app: settings.split ? 'two processes: APP_ROLE=api (HTTP) + APP_ROLE=worker (consumers); memory is their sum' : 'one process (APP_ROLE=all)',
+      app: `${settings.split ? 'two processes: APP_ROLE=api (HTTP) + APP_ROLE=worker (consumers); memory is their sum' : 'one process (APP_ROLE=all)'}, node ${productionNodeFlags().join(' ')} (npm run start:prod)`,
       phases: settings.phases,
       appOverrides: Object.keys(process.env).filter((k) => k.startsWith('BENCH_APP_')),
     },

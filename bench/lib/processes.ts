@@ -86,7 +86,17 @@ export function rssKb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   }
 }
 
-/** The compiled app (`node dist/main.js`) in its own process, with the benchmark's environment. */
+/**
+ * The Node flags of `npm run start:prod` (the heap cap): the app is measured as it is deployed, and a
+ * change to the production command reaches the benchmark without a second copy here.
+ */
+export function productionNodeFlags(): string[] {
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+  const words = scripts['start:prod'].trim().split(/\s+/);
+  return words.slice(1, words.indexOf('dist/main.js'));
+}
+
+/** The compiled app (`node <production flags> dist/main.js`) in its own process, with the benchmark's environment. */
 export class AppProcess {
   output = '';
   private readonly exited: Promise<number | null>;
@@ -106,7 +116,7 @@ export class AppProcess {
 
   static async start(appDir: string, env: Record<string, string>, opts: { cpuProfDir?: string } = {}): Promise<AppProcess> {
     const port = Number(env.PORT);
-    const execArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+    const execArgs = [...productionNodeFlags(), ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [])];
     if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
     const child = killOnExit(
       spawn(process.execPath, [...execArgs, join(appDir, 'main.js')], {

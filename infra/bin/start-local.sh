@@ -12,4 +12,5 @@ bash infra/bin/infra-up.sh
 echo "build: compiling to dist/"
 npm run --silent build
 node dist/cli/migrate.js
-exec node dist/main.js
+# The production command, with its Node flags (package.json).
+exec npm run --silent start:prod
