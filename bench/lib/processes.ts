@@ -87,7 +87,7 @@ export function rssKb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
 }
 
 /**
- * The Node flags of `npm run start:prod` (the heap cap): the app is measured as it is deployed, and a
+ * The Node flags of `npm run start:prod` (heap settings): the app is measured as it is deployed, and a
  * change to the production command reaches the benchmark without a second copy here.
  */
 export function productionNodeFlags(): string[] {
