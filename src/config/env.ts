@@ -287,7 +287,6 @@ export class ConfigurationError extends Error {}
 
 const SECRET_VARIABLES = new Set(['KAFKA_SASL_PASSWORD', 'ADMIN_TOKEN', 'DATABASE_URL', 'INBOUND_WEBHOOK_SECRET']);
 
-/** Validates the environment; throws one line naming the first bad variable. */
 /** Every variable name, those with a default and the optional ones. */
 export const ENV_VARIABLES: readonly string[] = [
   ...new Set([
@@ -301,6 +300,7 @@ export const ENV_VARIABLES: readonly string[] = [
   ]),
 ];
 
+/** Validates the environment; throws one line naming the first bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables {
   const defined: Record<string, unknown> = {};
   for (const key of ENV_VARIABLES) {
