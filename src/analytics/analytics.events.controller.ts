@@ -20,12 +20,12 @@ export class AnalyticsEventsController {
   async orderPlaced(@Ctx() ctx: KafkaContext): Promise<void> {
     await this.consumer.handle<OrderEventPayload>(CONSUMER, 'order_placed', ctx, (e, em) => this.aggregator.orderPlaced(em, e));
     // After the commit, so the publisher sees any anomaly the event raised.
-    this.anomalies.wake();
+    if (this.aggregator.raised.take()) this.anomalies.wake();
   }
 
   @EventPattern(Topics.OrderCancelled)
   async orderCancelled(@Ctx() ctx: KafkaContext): Promise<void> {
     await this.consumer.handle<OrderEventPayload>(CONSUMER, 'order_cancelled', ctx, (e, em) => this.aggregator.orderCancelled(em, e));
-    this.anomalies.wake();
+    if (this.aggregator.raised.take()) this.anomalies.wake();
   }
 }

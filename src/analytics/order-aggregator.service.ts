@@ -5,6 +5,7 @@ import type { OrderEventPayload } from '../events';
 import type { ConsumedEvent } from '../messaging/consumer/event-consumer.service';
 import { amountOutlier, cancellationBurst, Finding, ordersPerWindow } from './anomaly-rules';
 import { collectBeforeCommit } from '../persistence/transaction-hooks';
+import { CommittedWork } from '../messaging/wake-signal';
 import { CancellationFolded, foldOrderEvents, LIVE, OrderEventToFold, PlacementFolded } from './order-aggregates';
 import { MINUTE_MS, TimeWindow } from './windows';
 
@@ -24,6 +25,9 @@ interface FindingContext {
  */
 @Injectable()
 export class OrderAggregator {
+  /** A new anomaly was recorded: the publisher has something to publish once the transaction commits. */
+  readonly raised = new CommittedWork();
+
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {}
 
   async orderPlaced(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
@@ -98,11 +102,12 @@ export class OrderAggregator {
 
   /** Records a finding once (by its key); the publisher turns it into an anomaly_detected event. */
   private async record(em: EntityManager, f: Finding, c: FindingContext): Promise<void> {
-    await em.query(
+    const inserted: unknown[] = await em.query(
       `INSERT INTO analytics_anomalies
          (dedupe_key, rule, message, observed, threshold, order_id, product, user_id, window_start, window_end, occurred_at, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (dedupe_key) DO NOTHING`,
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING 1`,
       [
         f.key,
         f.rule,
@@ -118,5 +123,6 @@ export class OrderAggregator {
         JSON.stringify(f.details),
       ],
     );
+    if (inserted.length > 0) this.raised.note();
   }
 }

@@ -60,8 +60,9 @@ export class WebhooksEventsController {
 
   private async handle(type: EventType, ctx: KafkaContext): Promise<void> {
     await this.consumer.handle<{ id?: unknown }>(FAN_OUT_CONSUMER, type, ctx, async (event, em) => this.fanOut.fanOut(em, event));
-    // After the commit, any new deliveries are visible to the dispatcher's claim. The records of a batch
-    // finish together, and wakes before the dispatcher's next round count as one.
-    this.dispatcher.wake();
+    // After the commit, any new deliveries are visible to the dispatcher's claim. A batch that queued
+    // none leaves it asleep; a delivery waiting for this event's fan-out (ORDERING_WAIT_MS) then goes at
+    // the dispatcher's next poll.
+    if (this.fanOut.queued.take()) this.dispatcher.wake();
   }
 }

@@ -6,6 +6,7 @@ import { EVENT_CATALOGUE } from '../../events';
 import type { ConsumedEvent } from '../../messaging/consumer/event-consumer.service';
 import { firstDelay } from '../dispatch/retry-policy';
 import { collectBeforeCommit } from '../../persistence/transaction-hooks';
+import { CommittedWork } from '../../messaging/wake-signal';
 import { DeliveriesRepository, EventForFanOut } from './deliveries.repository';
 import { webhookBody } from './delivery';
 
@@ -19,6 +20,9 @@ export const FAN_OUT_CONSUMER = 'webhooks.fanout';
  */
 @Injectable()
 export class FanOutService {
+  /** Deliveries were queued: the dispatcher has something to claim once the transaction commits. */
+  readonly queued = new CommittedWork();
+
   constructor(
     private readonly deliveries: DeliveriesRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -41,7 +45,7 @@ export class FanOutService {
       firstDelayMs: firstDelay(this.config.webhooks.retry),
     };
     collectBeforeCommit(em, FAN_OUT_CONSUMER, delivery, async (events) => {
-      await this.deliveries.fanOut(em, events);
+      if ((await this.deliveries.fanOut(em, events)) > 0) this.queued.note();
     });
   }
 }
