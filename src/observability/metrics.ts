@@ -17,7 +17,7 @@ export const METRIC = {
   webhookDuration: 'nestream_webhook_attempt_duration_seconds',
 } as const;
 
-export type ConsumeOutcome = 'processed' | 'duplicate' | 'retried' | 'dead_lettered';
+export type ConsumeOutcome = 'processed' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered';
 
 export const metricProviders = [
   makeCounterProvider({ name: METRIC.httpRequests, help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] }),

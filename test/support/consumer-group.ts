@@ -37,3 +37,18 @@ export async function rewindGroup(groupId: string, topic: string, to: PartitionO
     await client.disconnect();
   }
 }
+
+/** Waits until a consumer group has committed past a record: every handler of the group's app is done with it. */
+export async function waitForCommittedPast(groupId: string, record: { topic: string; partition: number; offset: string }): Promise<void> {
+  const client = admin();
+  await client.connect();
+  try {
+    await waitFor(`${groupId} to commit past ${record.topic}[${record.partition}]@${record.offset}`, async () => {
+      const [topic] = await client.fetchOffsets({ groupId, topics: [record.topic] });
+      const committed = topic?.partitions.find((p) => p.partition === record.partition)?.offset;
+      return committed !== undefined && BigInt(committed) > BigInt(record.offset);
+    });
+  } finally {
+    await client.disconnect();
+  }
+}

@@ -67,16 +67,17 @@ function setup({ alreadyProcessed = false, batchSize = 500 } = {}) {
   const { em, dataSource } = inboxDouble(alreadyProcessed);
   const deadLetters = { setAside: jest.fn(async (_d: DeadLetter) => undefined) };
   const config = { events: { source: '/nestream' }, consumers: { maxAttempts: 3, retryBackoffMs: 0, batchSize } };
+  const metrics = { eventConsumed: jest.fn() };
   const consumer = new EventConsumer(
     dataSource as unknown as DataSource,
     deadLetters as unknown as DeadLetterService,
     config as unknown as AppConfig,
-    { eventConsumed: jest.fn() } as unknown as Metrics,
+    metrics as unknown as Metrics,
   );
   const effect = jest.fn(async (_event: ConsumedEvent<unknown>, _em: EntityManager) => undefined);
   const handle = (message: FakeRecord) => consumer.handle(CONSUMER, 'user_created', kafkaContext(message), effect);
   const deadLetter = (): DeadLetter => deadLetters.setAside.mock.calls[0][0];
-  return { em, dataSource, deadLetters, effect, handle, deadLetter };
+  return { em, dataSource, deadLetters, effect, handle, deadLetter, consumer, metrics };
 }
 
 describe('EventConsumer.handle', () => {
@@ -224,6 +225,21 @@ describe('EventConsumer.handle', () => {
     await handle(record());
 
     expect(em.query).toHaveBeenCalledWith(expect.stringContaining('INSERT INTO inbox'), [CONSUMER, 'kafka:user_created:0:5:1764064800000']);
+  });
+
+  it('resolves an event the consumer ignores with no transaction, no inbox row and no effect, counted as ignored', async () => {
+    const { consumer, dataSource, effect, metrics } = setup();
+    const own = record({ headers: { ce_id: Buffer.from('evt-own'), ce_source: Buffer.from('/nestream/users') } });
+    const outside = record({ offset: '6' });
+    const ignoreOwn = { ignore: (e: ConsumedEvent<unknown>) => e.isOwn };
+    await consumer.handle(CONSUMER, 'user_created', kafkaContext(own), effect, ignoreOwn);
+    expect(dataSource.transaction).not.toHaveBeenCalled();
+    expect(effect).not.toHaveBeenCalled();
+    expect(metrics.eventConsumed).toHaveBeenCalledWith('user_created', CONSUMER, 'ignored');
+
+    await consumer.handle(CONSUMER, 'user_created', kafkaContext(outside), effect, ignoreOwn);
+    expect(effect).toHaveBeenCalledTimes(1);
+    expect(dataSource.transaction).toHaveBeenCalled();
   });
 
   it('uses ce_id as the event id and marks a ce_source under our own source as own', async () => {

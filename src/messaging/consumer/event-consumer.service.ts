@@ -35,6 +35,15 @@ export class UnprocessableEventError extends Error {}
 
 type Effect<T> = (event: ConsumedEvent<T>, em: EntityManager) => Promise<void>;
 
+export interface HandleOptions<T> {
+  /**
+   * Events this consumer has nothing to do for (the ingest consumer and Nestream's own events): once
+   * read and validated, they are counted as `ignored` and resolved with no transaction and no inbox
+   * row, since an effect that changes nothing needs no exactly-once bookkeeping.
+   */
+  ignore?: (event: ConsumedEvent<T>) => boolean;
+}
+
 /**
  * The one consumer pipeline every `@EventPattern` handler goes through: parse the value, validate it
  * against the schema version it names and upcast it to the current one, run the effect exactly once
@@ -60,14 +69,22 @@ export class EventConsumer {
     private readonly metrics: Metrics,
   ) {}
 
-  handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>): Promise<void> {
+  handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>, options: HandleOptions<T> = {}): Promise<void> {
     const received = this.receivedOnce(ctx.getMessage());
     // Logs written while handling the record carry the trace of the request that produced it.
     const trace = childOf(received.parentTrace);
-    return runInTrace(trace, () => this.process(consumer, type, ctx, received, effect, trace));
+    return runInTrace(trace, () => this.process(consumer, type, ctx, received, effect, options, trace));
   }
 
-  private process<T>(consumer: string, type: EventType, ctx: KafkaContext, received: Received, effect: Effect<T>, trace: TraceContext): Promise<void> {
+  private process<T>(
+    consumer: string,
+    type: EventType,
+    ctx: KafkaContext,
+    received: Received,
+    effect: Effect<T>,
+    options: HandleOptions<T>,
+    trace: TraceContext,
+  ): Promise<void> {
     const message = ctx.getMessage();
     const topic = ctx.getTopic();
     const partition = ctx.getPartition();
@@ -105,6 +122,10 @@ export class EventConsumer {
       key: message.key == null ? null : String(message.key),
       occurredAt: validDate(metadata.time) ?? new Date(Number(message.timestamp)),
     };
+    if (options.ignore?.(event)) {
+      this.metrics.eventConsumed(topic, consumer, 'ignored');
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       const work: Work = { event: event as ConsumedEvent<unknown>, effect: effect as Effect<unknown>, ctx, trace, setAside, resolve, reject };
       this.queueOf(consumer).push(work);

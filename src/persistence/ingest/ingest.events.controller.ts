@@ -1,13 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { OrderEventPayload, Topics, UserEventPayload } from '../../events';
-import { EventConsumer } from '../../messaging/consumer/event-consumer.service';
+import { EventConsumer, HandleOptions } from '../../messaging/consumer/event-consumer.service';
 import { IngestService } from './ingest.service';
 
 const CONSUMER = 'persistence.ingest';
 
 @Controller()
 export class IngestEventsController {
+  // Nestream's own events go by without a transaction.
+  private readonly outsideOnly: HandleOptions<unknown> = { ignore: (event) => !this.ingest.handles(event) };
+
   constructor(
     private readonly consumer: EventConsumer,
     private readonly ingest: IngestService,
@@ -15,16 +18,16 @@ export class IngestEventsController {
 
   @EventPattern(Topics.UserCreated)
   userCreated(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.consumer.handle<UserEventPayload>(CONSUMER, 'user_created', ctx, (e, em) => this.ingest.ingestUser(em, e));
+    return this.consumer.handle<UserEventPayload>(CONSUMER, 'user_created', ctx, (e, em) => this.ingest.ingestUser(em, e), this.outsideOnly);
   }
 
   @EventPattern(Topics.UserUpdated)
   userUpdated(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.consumer.handle<UserEventPayload>(CONSUMER, 'user_updated', ctx, (e, em) => this.ingest.ingestUser(em, e));
+    return this.consumer.handle<UserEventPayload>(CONSUMER, 'user_updated', ctx, (e, em) => this.ingest.ingestUser(em, e), this.outsideOnly);
   }
 
   @EventPattern(Topics.OrderPlaced)
   orderPlaced(@Ctx() ctx: KafkaContext): Promise<void> {
-    return this.consumer.handle<OrderEventPayload>(CONSUMER, 'order_placed', ctx, (e, em) => this.ingest.ingestOrder(em, e));
+    return this.consumer.handle<OrderEventPayload>(CONSUMER, 'order_placed', ctx, (e, em) => this.ingest.ingestOrder(em, e), this.outsideOnly);
   }
 }

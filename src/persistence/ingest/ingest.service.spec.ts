@@ -65,9 +65,14 @@ describe('IngestService (set-based)', () => {
     expect(logged).toEqual([['e-10', 'e-11', 'e-13'], ['e-12'], ['e-14']]);
   });
 
-  it('skips Nestream\'s own events and logs only the events that were applied', async () => {
-    await inOneTransaction([order(1, 10, { own: true }), order(2, 11, { version: 0 }), order(3, 12)]);
+  it('logs only the events that were applied', async () => {
+    await inOneTransaction([order(2, 11, { version: 0 }), order(3, 12)]);
     expect(applied).toEqual([[2, 3]]);
     expect(logged).toEqual([['e-12']]);
+  });
+
+  it('leaves Nestream\'s own events alone: they were stored with the HTTP write', () => {
+    expect(ingest.handles(order(1, 10, { own: true }))).toBe(false);
+    expect(ingest.handles(order(1, 10))).toBe(true);
   });
 });

@@ -9,7 +9,8 @@ import { collectBeforeCommit } from '../transaction-hooks';
 
 /**
  * Stores events that producers outside Nestream wrote to our topics (plain JSON, often no headers).
- * Nestream's own events are skipped: their state and log entry were committed with the HTTP write.
+ * Nestream's own events are not for it (`handles`): their state and log entry were committed with the
+ * HTTP write, so the consumer ignores them before any transaction.
  * An event carrying `ce_entityversion` is applied only if it is newer than the stored state, whatever
  * topic it came from, so a late `user_created` never overwrites a later `user_updated`; a stale event
  * changes nothing and is not logged.
@@ -25,15 +26,18 @@ export class IngestService {
     private readonly eventLog: EventLogService,
   ) {}
 
+  /** Whether an event is this service's to store: only events from producers outside Nestream. */
+  handles(event: ConsumedEvent<unknown>): boolean {
+    return !event.isOwn;
+  }
+
   async ingestUser(em: EntityManager, event: ConsumedEvent<UserEventPayload>): Promise<void> {
-    if (event.isOwn) return;
     collectBeforeCommit(em, 'persistence.ingest.users', event, (events) =>
       this.store(em, events, 'user', (inputs) => this.users.applyExternal(em, inputs)),
     );
   }
 
   async ingestOrder(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
-    if (event.isOwn) return;
     collectBeforeCommit(em, 'persistence.ingest.orders', event, (events) =>
       this.store(em, events, 'order', (inputs) => this.orders.applyExternal(em, inputs)),
     );
