@@ -26,10 +26,10 @@ describe('Tracing through Kafka, in structured logs', () => {
     expect(requestLine).toMatchObject({ level: 30, res: { statusCode: 201 } });
 
     // Every consumer of user_created logs its own line; they handle it side by side, in any order.
-    const consumerLine = await waitFor('the ingest consumer log line in the same trace', () =>
-      app.logLines().find((l) => l.context === 'EventConsumer' && l.trace_id === traceId && /persistence\.ingest: /.test(String(l.msg))),
+    const consumerLine = await waitFor('the live feed consumer log line in the same trace', () =>
+      app.logLines().find((l) => l.context === 'EventConsumer' && l.trace_id === traceId && /live\.feed: /.test(String(l.msg))),
     );
-    expect(consumerLine.msg).toMatch(/persistence\.ingest: handled user_created/);
+    expect(consumerLine.msg).toMatch(/live\.feed: handled user_created/);
     // Personal data is not logged.
     expect(app.stdout).not.toContain(user.email);
   });
