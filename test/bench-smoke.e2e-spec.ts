@@ -30,6 +30,13 @@ function expectFigure(value: unknown, what: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${what} should be a number, got ${JSON.stringify(value)}`);
 }
 
+/** CPU per unit of work by process, from /proc (smoke runs are short: a part may not use a whole clock tick, so 0 is a figure too). */
+function expectCpu(cpu: any, server: 'app' | 'baseline', what: string): void {
+  for (const part of [server, 'postgres', 'harness']) expectFigure(cpu.msPerUnit[part], `${what}.cpu.msPerUnit.${part}`);
+  expectFigure(cpu.machineBusyPercent, `${what}.cpu.machineBusyPercent`);
+  expectFigure(cpu.capacityMsPerUnit, `${what}.cpu.capacityMsPerUnit`);
+}
+
 function expectPercentiles(p: Record<string, unknown>, what: string): void {
   for (const k of ['p50', 'p95', 'p99']) expectFigure(p[k], `${what}.${k}`);
 }
@@ -53,7 +60,7 @@ describe('npm run bench -- --smoke', () => {
     expect(result.machine).toMatchObject({ cpus: expect.any(Number), node: process.versions.node, kafka: expect.any(String), postgres: expect.any(String) });
   });
 
-  it('reports the write path at each concurrency beside the raw http + pg server, with ratios', () => {
+  it('reports the write path at each concurrency beside the raw http + pg server, with ratios and CPU per request', () => {
     expect(Object.keys(result.writePath)).toEqual(['c1', 'c16', 'c64']);
     for (const [key, level] of Object.entries<any>(result.writePath)) {
       for (const side of ['nestream', 'baseline']) {
@@ -62,8 +69,9 @@ describe('npm run bench -- --smoke', () => {
         expectPercentiles(level[side].latency, `${key}.${side}.latency`);
         expectFigure(level[side].errors, `${key}.${side}.errors`);
         expectFigure(level[side].peakRssMb, `${key}.${side}.peakRssMb`);
+        expectCpu(level[side].cpu, side === 'nestream' ? 'app' : 'baseline', `${key}.${side}`);
       }
-      for (const k of ['rps', 'p50', 'p95', 'p99', 'peakRssMb']) expectFigure(level.ratio[k], `${key}.ratio.${k}`);
+      for (const k of ['rps', 'p50', 'p95', 'p99', 'peakRssMb', 'cpuMsPerRequest']) expectFigure(level.ratio[k], `${key}.ratio.${k}`);
     }
   });
 
@@ -85,8 +93,10 @@ describe('npm run bench -- --smoke', () => {
     for (const side of ['nestream', 'baseline']) {
       expect(ingest[side]).toMatchObject({ stored: ingest.events, complete: true });
       expectFigure(ingest[side].eventsPerSecond, `ingest.${side}.eventsPerSecond`);
+      expectCpu(ingest[side].cpu, side === 'nestream' ? 'app' : 'baseline', `ingest.${side}`);
     }
     expectFigure(ingest.ratio.eventsPerSecond, 'ingest.ratio.eventsPerSecond');
+    expectFigure(ingest.ratio.cpuMsPerThousand, 'ingest.ratio.cpuMsPerThousand');
   });
 
   it('reports webhook fan-out of signed deliveries beside raw signed POSTs', () => {

@@ -22,9 +22,17 @@ export type RunLength = { durationMs: number } | { requests: number };
 /**
  * POST /orders with autocannon at a fixed concurrency (closed loop: each connection sends its next
  * request when the answer arrives): an unrecorded warm-up, then the measured run. Latencies are
- * collected per answer (2xx only) so p95 is exact (autocannon's own summary has no p95).
+ * collected per answer (2xx only) so p95 is exact (autocannon's own summary has no p95). `measured`
+ * is told when the measured run starts (after the warm-up).
  */
-export async function autocannonOrders(baseUrl: string, connections: number, warmupMs: number, length: RunLength, userIds: number[]): Promise<ClosedLoopResult> {
+export async function autocannonOrders(
+  baseUrl: string,
+  connections: number,
+  warmupMs: number,
+  length: RunLength,
+  userIds: number[],
+  measured?: { start: () => void },
+): Promise<ClosedLoopResult> {
   let i = 0;
   const run = (runLength: RunLength, latencies?: number[]) => {
     const instance = autocannon({
@@ -50,6 +58,7 @@ export async function autocannonOrders(baseUrl: string, connections: number, war
   };
   if (warmupMs > 0) await run({ durationMs: warmupMs });
   const latencies: number[] = [];
+  measured?.start();
   const result = await run(length, latencies);
   return {
     requests: result['2xx'],

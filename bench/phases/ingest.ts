@@ -1,5 +1,6 @@
 import { Topics } from '../../src/events';
 import type { BenchContext } from '../context';
+import { CpuMeter, CpuUse, cpuTotal } from '../lib/cpu';
 import { storedRange } from '../lib/database';
 import { AppDeployment, BaselineProcess, RssSampler } from '../lib/processes';
 import { ratio, round } from '../lib/stats';
@@ -18,13 +19,15 @@ export interface IngestRun {
   /** From starting the process to the last row stored: start-up and the group join included. */
   wallSeconds: number;
   peakRssMb: number;
+  /** CPU per 1,000 stored events, by process, from the consumer's start (app: once ready) to the last one stored. */
+  cpu: CpuUse;
 }
 
 export interface IngestResult {
   events: number;
   nestream: IngestRun;
   baseline: IngestRun;
-  ratio: { eventsPerSecond: number };
+  ratio: { eventsPerSecond: number; cpuMsPerThousand: number };
 }
 
 export interface IngestMarks {
@@ -49,13 +52,14 @@ export async function prewriteIngest(ctx: BenchContext): Promise<IngestMarks> {
 }
 
 /** Polls the database until every outside order is stored or the deadline passes. */
-async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs: number, sampler: RssSampler): Promise<IngestRun> {
+async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs: number, sampler: RssSampler, meter: CpuMeter): Promise<IngestRun> {
   let range = await storedRange(db, INGEST_FIRST_ID, count);
   while (range.stored < count && nowMs() - startedAt < deadlineMs) {
     await sleep(200);
     range = await storedRange(db, INGEST_FIRST_ID, count);
   }
   const peakRssMb = sampler.stop();
+  const cpu = meter.stop(range.stored / 1000);
   const complete = range.stored === count;
   const seconds = Math.max(0.001, (range.lastMs - range.firstMs) / 1000);
   return {
@@ -65,6 +69,7 @@ async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs
     eventsPerSecond: range.stored > 1 ? round((range.stored - 1) / seconds, 0) : 0,
     wallSeconds: round((Math.min(nowMs(), range.lastMs) - startedAt) / 1000, 2),
     peakRssMb,
+    cpu,
   };
 }
 
@@ -77,7 +82,7 @@ export async function measureIngest(ctx: BenchContext, marks: IngestMarks, start
   const app = await startApp();
   sampler = new RssSampler(app.pids).start();
   ctx.log(`  app ready after ${Math.round(nowMs() - startedAt)} ms; ingesting`);
-  const nestream = await waitStored(ctx.appDb, ingestEvents, startedAt, ingestDeadlineMs, sampler);
+  const nestream = await waitStored(ctx.appDb, ingestEvents, startedAt, ingestDeadlineMs, sampler, new CpuMeter({ app: () => app.pids }).start());
   ctx.log(`  nestream: ${nestream.stored}/${ingestEvents} stored, ${nestream.eventsPerSecond} events/s`);
 
   const rawStartedAt = nowMs();
@@ -94,10 +99,18 @@ export async function measureIngest(ctx: BenchContext, marks: IngestMarks, start
   sampler = new RssSampler(raw.pid).start();
   let baseline: IngestRun;
   try {
-    baseline = await waitStored(ctx.rawDb, ingestEvents, rawStartedAt, ingestDeadlineMs, sampler);
+    baseline = await waitStored(ctx.rawDb, ingestEvents, rawStartedAt, ingestDeadlineMs, sampler, new CpuMeter({ baseline: raw.pid }).start());
   } finally {
     await raw.stop();
   }
   ctx.log(`  raw eachBatch consumer: ${baseline.stored}/${ingestEvents} stored, ${baseline.eventsPerSecond} events/s`);
-  return { events: ingestEvents, nestream, baseline, ratio: { eventsPerSecond: ratio(nestream.eventsPerSecond, baseline.eventsPerSecond) } };
+  return {
+    events: ingestEvents,
+    nestream,
+    baseline,
+    ratio: {
+      eventsPerSecond: ratio(nestream.eventsPerSecond, baseline.eventsPerSecond),
+      cpuMsPerThousand: ratio(cpuTotal(nestream.cpu), cpuTotal(baseline.cpu)),
+    },
+  };
 }

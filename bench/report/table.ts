@@ -1,3 +1,4 @@
+import type { CpuUse } from '../lib/cpu';
 import type { Percentiles } from '../lib/stats';
 import type { BenchResult } from './result';
 
@@ -8,6 +9,11 @@ const fmt = (v: number | null | undefined, digits = 1): string => {
   return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: digits });
 };
 const x = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : `${fmt(v, 2)}×`);
+const cpuCell = (cpu: CpuUse, server: 'app' | 'baseline') => {
+  const ms = cpu.msPerUnit;
+  return `${fmt(ms[server], 2)} + ${fmt(ms.postgres, 2)} + ${fmt(ms.kafka ?? 0, 2)} (${fmt(ms.harness, 2)})`;
+};
+const busyCell = (cpu: CpuUse) => `${fmt(cpu.machineBusyPercent, 0)} % (${fmt(cpu.capacityMsPerUnit, 2)})`;
 const pct = (p: Percentiles) => `${fmt(p.p50)} / ${fmt(p.p95)} / ${fmt(p.p99)}`;
 
 /** Every figure beside its baseline, one row per metric. */
@@ -21,6 +27,10 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
       rows.push([`${c} latency p50 / p95 / p99 (ms)`, pct(l.nestream.latency), pct(l.baseline.latency), `${x(l.ratio.p50)} / ${x(l.ratio.p95)} / ${x(l.ratio.p99)}`]);
       rows.push([`${c} errors`, fmt(l.nestream.errors), fmt(l.baseline.errors), '']);
       rows.push([`${c} peak RSS (MB)`, fmt(l.nestream.peakRssMb), fmt(l.baseline.peakRssMb), x(l.ratio.peakRssMb)]);
+      if (l.nestream.cpu && l.baseline.cpu) {
+        rows.push([`${c} CPU ms per request: server + postgres + kafka (load generator)`, cpuCell(l.nestream.cpu, 'app'), cpuCell(l.baseline.cpu, 'baseline'), x(l.ratio.cpuMsPerRequest)]);
+        rows.push([`${c} machine busy (% of all cores; capacity in CPU ms per request)`, busyCell(l.nestream.cpu), busyCell(l.baseline.cpu), '']);
+      }
       rows.push([`${c} backlog after the run (outbox + lag → caught up in ms)`, `${fmt(l.nestream.backlog.outboxAtEnd)} + ${fmt(l.nestream.backlog.lagAtEnd)} → ${fmt(l.nestream.backlog.drainMs)}`, '', '']);
     }
     sections.push({ section: 'Write path: POST /orders (autocannon, closed loop) vs raw http + pg, one statement', rows });
@@ -53,6 +63,9 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
         ['stored / complete', `${fmt(i.nestream.stored)} / ${i.nestream.complete ? 'yes' : 'NO'}`, `${fmt(i.baseline.stored)} / ${i.baseline.complete ? 'yes' : 'NO'}`, ''],
         ['seconds, process start → last stored', fmt(i.nestream.wallSeconds), fmt(i.baseline.wallSeconds), ''],
         ['peak RSS (MB)', fmt(i.nestream.peakRssMb), fmt(i.baseline.peakRssMb), ''],
+        ...(i.nestream.cpu && i.baseline.cpu
+          ? [['CPU ms per 1,000 events: consumer + postgres + kafka (harness)', cpuCell(i.nestream.cpu, 'app'), cpuCell(i.baseline.cpu, 'baseline'), x(i.ratio.cpuMsPerThousand)] as Row]
+          : []),
       ],
     });
   }
