@@ -1,6 +1,7 @@
-import type { Consumer } from 'kafkajs';
+import type { Consumer, EachMessagePayload } from 'kafkajs';
+import { throwError } from 'rxjs';
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
-import { ServerKafka } from '@nestjs/microservices';
+import { KafkaContext, ServerKafka } from '@nestjs/microservices';
 import { BatchingKafkaServer, subscribeWhenKnown } from './batching-kafka-server';
 
 // kafkajs' typings declare narrower constructors than the ones its code calls.
@@ -58,5 +59,64 @@ describe('BatchingKafkaServer routes', () => {
     } finally {
       nests.mockRestore();
     }
+  });
+});
+
+describe('BatchingKafkaServer dispatch to event handlers', () => {
+  type Dispatch = {
+    addHandler(pattern: unknown, callback: (data: unknown, ctx: KafkaContext) => unknown, isEventHandler?: boolean): void;
+    handleMessage(payload: EachMessagePayload): Promise<void>;
+  };
+  const server = () => new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100) as unknown as Dispatch;
+  const record = (offset: string): EachMessagePayload =>
+    ({
+      topic: 'order_placed',
+      partition: 2,
+      message: { offset, key: Buffer.from('7'), value: Buffer.from('{"id":7}'), headers: {}, timestamp: '0', attributes: 0 },
+      heartbeat: async () => undefined,
+      pause: () => () => undefined,
+    }) as unknown as EachMessagePayload;
+
+  it('hands each record once to every handler of its topic, with the record in its context', async () => {
+    const s = server();
+    const seen: string[] = [];
+    const handler = (name: string) => async (_data: unknown, ctx: KafkaContext) => {
+      seen.push(`${name}@${ctx.getMessage().offset}/${ctx.getTopic()}[${ctx.getPartition()}]`);
+    };
+    for (const name of ['enrichment', 'analytics', 'live']) s.addHandler('order_placed', handler(name), true);
+    await s.handleMessage(record('41'));
+    await s.handleMessage(record('42'));
+    expect(seen).toEqual([
+      'enrichment@41/order_placed[2]',
+      'analytics@41/order_placed[2]',
+      'live@41/order_placed[2]',
+      'enrichment@42/order_placed[2]',
+      'analytics@42/order_placed[2]',
+      'live@42/order_placed[2]',
+    ]);
+  });
+
+  it('does not let Nest chain the handlers (a chained one would be called twice)', () => {
+    const s = server();
+    const first = Object.assign(async () => undefined, {} as { next?: unknown });
+    s.addHandler('order_placed', first, true);
+    s.addHandler('order_placed', async () => undefined, true);
+    expect(first.next).toBeUndefined();
+  });
+
+  it('fails the record when any handler fails, by rejecting or with an erroring stream, after starting them all', async () => {
+    const s = server();
+    const started: string[] = [];
+    s.addHandler('order_placed', async () => void started.push('ok'), true);
+    s.addHandler('order_placed', () => (started.push('stream'), throwError(() => new Error('effect failed'))), true);
+    s.addHandler('order_placed', async () => void started.push('last'), true);
+    await expect(s.handleMessage(record('1'))).rejects.toThrow('effect failed');
+    expect(started).toEqual(['ok', 'stream', 'last']);
+
+    const t = server();
+    t.addHandler('order_placed', async () => {
+      throw new Error('rejected');
+    }, true);
+    await expect(t.handleMessage(record('1'))).rejects.toThrow('rejected');
   });
 });

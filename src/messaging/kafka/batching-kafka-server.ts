@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
-import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, Kafka } from 'kafkajs';
+import { KafkaContext, KafkaOptions, MessageHandler, ServerKafka } from '@nestjs/microservices';
+import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { ConsumerWatchdog } from './consumer-watchdog';
 import { brokerAnswer } from './kafka-errors';
 import { PartitionActivity, PartitionOffsets, shownPartition, topicPartitionOf } from './partition-activity';
@@ -18,6 +19,11 @@ import { SkipGuard } from './skip-guard';
  * record whose handling failed: kafkajs then delivers the rest again, and the consumers' inbox drops
  * what was already applied.
  *
+ * Several `@EventPattern` handlers of one topic are called side by side for each record (Promise.all)
+ * instead of through the chain Nest builds for them, which joins their results with nested rxjs
+ * `forkJoin`s per record (with five handlers on order_placed: rxjs was 8 % of the app's CPU while
+ * ingesting). Each handler is still Nest's own, with its guards, pipes, interceptors and filters.
+ *
  * A watchdog restarts the consumer when a partition with records waiting gets no batch for
  * `stallRestartMs` (see ConsumerWatchdog), and a partition whose position moved past records this
  * instance never handled goes back to them (see SkipGuard).
@@ -34,6 +40,8 @@ export class BatchingKafkaServer extends ServerKafka {
   private closing = false;
   private restarting = false;
   private readonly routes = new Map<string, string>();
+  /** Every event handler of a route, in registration order (Nest keeps the first, without its chain). */
+  private readonly eventHandlers = new Map<string, MessageHandler[]>();
 
   constructor(
     options: Required<KafkaOptions>['options'],
@@ -65,6 +73,38 @@ export class BatchingKafkaServer extends ServerKafka {
       if (this.routes.size < MAX_ROUTES) this.routes.set(pattern, route);
     }
     return route;
+  }
+
+  /**
+   * Event handlers of a route are kept side by side here rather than chained by Nest (`next`), so a
+   * record reaches each of them once, from handleMessage. Nest's map keeps the first one: the topic
+   * is subscribed from it.
+   */
+  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
+    if (!isEventHandler || pattern instanceof RegExp) return super.addHandler(pattern, callback, isEventHandler, extras);
+    const route = this.normalizePattern(pattern as string);
+    callback.isEventHandler = true;
+    callback.extras = extras;
+    const handlers = this.eventHandlers.get(route);
+    if (handlers) handlers.push(callback);
+    else {
+      this.eventHandlers.set(route, [callback]);
+      this.messageHandlers.set(route, callback);
+    }
+  }
+
+  /** A record to every event handler of its topic at once; anything else (request/reply) is Nest's. */
+  override async handleMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message, heartbeat } = payload;
+    const handlers = this.eventHandlers.get(this.getRouteFromPattern(topic));
+    if (!handlers) return super.handleMessage(payload);
+    const rawMessage = this.parser!.parse<Record<string, unknown>>(Object.assign(message, { topic, partition }));
+    const packet = await this.deserializer.deserialize(rawMessage, { channel: topic });
+    const context = new KafkaContext([rawMessage as never, partition, topic, this.consumer!, heartbeat, this.producer!]);
+    await this.runWithProcessingHooks(context, async (runEndHook) => {
+      await Promise.all(handlers.map((handler) => settle(handler(packet.data, context))));
+      runEndHook();
+    });
   }
 
   override async close(): Promise<void> {
@@ -201,6 +241,12 @@ export class BatchingKafkaServer extends ServerKafka {
       this.restarting = false;
     }
   }
+}
+
+/** A handler's outcome: Nest's proxy answers a failure with a stream that errors, so it is awaited too. */
+async function settle(result: unknown): Promise<void> {
+  const value = await result;
+  if (isObservable(value)) await lastValueFrom(value, { defaultValue: undefined });
 }
 
 /** How long start-up waits for every broker to know a topic the app has just created. */
