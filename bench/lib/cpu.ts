@@ -31,7 +31,7 @@ const TICKS_PER_SECOND = ticksPerSecond();
 
 export class CpuMeter {
   private startTicks = new Map<number, number>();
-  private startMachine = machineTicks();
+  private startMachine = { total: 0, idle: 0 };
   private startedAt = 0;
 
   constructor(private readonly pids: { app?: () => readonly number[]; baseline?: number }) {}
@@ -102,7 +102,7 @@ function serverPart(pid: number): CpuPart | undefined {
 }
 
 /** utime + stime, in clock ticks (fields 14 and 15; the name in field 2 may hold spaces, so count after it). */
-export function processTicks(pid: number): number | undefined {
+function processTicks(pid: number): number | undefined {
   try {
     return ticksOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
@@ -110,14 +110,14 @@ export function processTicks(pid: number): number | undefined {
   }
 }
 
-export function ticksOfStat(stat: string): number {
+function ticksOfStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
 
 /** The machine's total and idle (idle + iowait) clock ticks since boot, over all cores. */
-export function machineTicks(stat = readFileSync('/proc/stat', 'utf8')): { total: number; idle: number } {
-  const line = stat.split('\n', 1)[0];
+function machineTicks(): { total: number; idle: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
   // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
   return { total: user + nice + system + idle + iowait + irq + softirq + (steal ?? 0), idle: idle + iowait };

@@ -1,6 +1,6 @@
 import type { Consumer, EachMessagePayload } from 'kafkajs';
-import { throwError } from 'rxjs';
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
+import { throwError } from 'rxjs';
 import { KafkaContext, ServerKafka } from '@nestjs/microservices';
 import { BatchingKafkaServer, subscribeWhenKnown } from './batching-kafka-server';
 
