@@ -58,60 +58,66 @@ export class EventConsumer {
   /** Records waiting for their consumer's next transaction, by consumer name. */
   private readonly queues = new Map<string, Work[]>();
   private readonly draining = new Set<string>();
-  /** Each record's read (see readOnce) and headers (see receivedOnce), forgotten with the record. */
-  private readonly reads = new WeakMap<object, { type: EventType; read: RecordRead }>();
-  private readonly receipts = new WeakMap<object, Received>();
+  /** Each record as read once for all the consumers of its topic (see readOnce), forgotten with the record. */
+  private readonly records = new WeakMap<object, RecordRead>();
+  /** The per-record debug line is built only when it is written (five consumers per record while ingesting). */
+  private readonly debugLogs: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly deadLetters: DeadLetterService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly metrics: Metrics,
-  ) {}
-
-  handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>, options: HandleOptions<T> = {}): Promise<void> {
-    const received = this.receivedOnce(ctx.getMessage());
-    // Logs written while handling the record carry the trace of the request that produced it.
-    const trace = childOf(received.parentTrace);
-    return runInTrace(trace, () => this.process(consumer, type, ctx, received, effect, options, trace));
+  ) {
+    this.debugLogs = DEBUG_LEVELS.has(config.http.logLevel);
   }
 
-  private process<T>(
-    consumer: string,
-    type: EventType,
-    ctx: KafkaContext,
-    received: Received,
-    effect: Effect<T>,
-    options: HandleOptions<T>,
-    trace: TraceContext,
-  ): Promise<void> {
+  handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>, options: HandleOptions<T> = {}): Promise<void> {
+    const record = this.readOnce(ctx, type);
+    // Each consumer's work on the record is a span of the trace of the request that produced it; logs
+    // written meanwhile carry it.
+    const trace = childOf(record.received.parentTrace);
+    if (!record.ok) {
+      this.metrics.eventConsumed(ctx.getTopic(), consumer, 'dead_lettered');
+      return runInTrace(trace, () => this.setAside(ctx, record.received, ANY_CONSUMER, record.reason, 0));
+    }
+    const event = record.event as ConsumedEvent<T>;
+    if (options.ignore?.(event)) {
+      this.metrics.eventConsumed(event.topic, consumer, 'ignored');
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const work: Work = { event, effect: effect as Effect<unknown>, ctx, received: record.received, trace, resolve, reject };
+      this.queueOf(consumer).push(work);
+      this.schedule(consumer);
+    });
+  }
+
+  /**
+   * Reads the record once for every consumer of its topic (they are all called with the same message):
+   * headers and envelope, then the value parsed, validated against the schema version it names and
+   * upcast. The event is shared between the consumers, so effects must not change it.
+   */
+  private readOnce(ctx: KafkaContext, type: EventType): RecordRead {
+    const message = ctx.getMessage();
+    const cached = this.records.get(message);
+    if (cached?.type === type) return cached;
+    const received = receive(message);
+    const read = readRecord(type, received.value, received.metadata.dataschema);
+    const record: RecordRead = read.ok ? { ok: true, type, received, event: this.eventOf(ctx, type, received, read) } : { ...read, type, received };
+    this.records.set(message, record);
+    return record;
+  }
+
+  private eventOf(ctx: KafkaContext, type: EventType, received: Received, read: PayloadRead): ConsumedEvent<unknown> {
     const message = ctx.getMessage();
     const topic = ctx.getTopic();
     const partition = ctx.getPartition();
-    const { headers, metadata, value } = received;
-    const setAside = (who: string, reason: string, attempts: number) => {
-      this.metrics.eventConsumed(topic, consumer, 'dead_lettered');
-      return this.deadLetters.setAside({
-        consumer: who,
-        topic,
-        partition,
-        offset: message.offset,
-        timestamp: message.timestamp,
-        key: message.key == null ? null : String(message.key),
-        value,
-        headers,
-        reason,
-        attempts,
-      });
-    };
-
-    const read = this.readOnce(message, type, value, metadata.dataschema);
-    if (!read.ok) return setAside(ANY_CONSUMER, read.reason, 0);
-
-    const event: ConsumedEvent<T> = {
+    const { metadata } = received;
+    return {
       type,
       id: metadata.id ?? recordId(topic, partition, message.offset, message.timestamp),
-      payload: read.payload as T,
+      payload: read.payload,
       receivedPayload: read.received,
       schemaVersion: read.schemaVersion,
       metadata,
@@ -122,40 +128,22 @@ export class EventConsumer {
       key: message.key == null ? null : String(message.key),
       occurredAt: validDate(metadata.time) ?? new Date(Number(message.timestamp)),
     };
-    if (options.ignore?.(event)) {
-      this.metrics.eventConsumed(topic, consumer, 'ignored');
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const work: Work = { event: event as ConsumedEvent<unknown>, effect: effect as Effect<unknown>, ctx, trace, setAside, resolve, reject };
-      this.queueOf(consumer).push(work);
-      this.schedule(consumer);
+  }
+
+  private setAside(ctx: KafkaContext, received: Received, consumer: string, reason: string, attempts: number): Promise<void> {
+    const message = ctx.getMessage();
+    return this.deadLetters.setAside({
+      consumer,
+      topic: ctx.getTopic(),
+      partition: ctx.getPartition(),
+      offset: message.offset,
+      timestamp: message.timestamp,
+      key: message.key == null ? null : String(message.key),
+      value: received.value,
+      headers: received.headers,
+      reason,
+      attempts,
     });
-  }
-
-  /**
-   * Parses the value, validates it against the schema version it names and upcasts it, once per record:
-   * every handler of a topic is called with the same message, so the other consumers reuse the result.
-   * The payload is shared between them, so effects must not change it.
-   */
-  private readOnce(message: object, type: EventType, value: Buffer | null, dataschema: string | undefined): RecordRead {
-    const cached = this.reads.get(message);
-    if (cached?.type === type) return cached.read;
-    const read = readRecord(type, value, dataschema);
-    this.reads.set(message, { type, read });
-    return read;
-  }
-
-  /** The record's headers, envelope and value, read once for all the consumers of its topic. */
-  private receivedOnce(message: KafkaMessage): Received {
-    let received = this.receipts.get(message);
-    if (!received) {
-      const headers = stringHeaders(message.headers as Record<string, unknown>);
-      const value = Buffer.isBuffer(message.value) ? message.value : message.value == null ? null : Buffer.from(String(message.value));
-      received = { headers, metadata: readEnvelope(headers), value, parentTrace: parseTraceparent(headers[TRACEPARENT_HEADER]) };
-      this.receipts.set(message, received);
-    }
-    return received;
   }
 
   private queueOf(consumer: string): Work[] {
@@ -229,7 +217,7 @@ export class EventConsumer {
           return result;
         });
         batch.forEach((work, i) => {
-          runInTrace(work.trace, () => this.recordOutcome(consumer, work.event, outcomes[i]));
+          this.recordOutcome(consumer, work, outcomes[i]);
           work.resolve();
         });
         return;
@@ -254,9 +242,10 @@ export class EventConsumer {
     }
   }
 
-  private recordOutcome(consumer: string, event: ConsumedEvent<unknown>, outcome: Outcome): void {
+  private recordOutcome(consumer: string, { event, trace }: Work, outcome: Outcome): void {
     this.metrics.eventConsumed(event.topic, consumer, outcome);
-    this.logger.debug(`${consumer}: handled ${event.type} ${event.id} from ${event.topic}[${event.partition}]@${event.offset}`);
+    if (!this.debugLogs) return;
+    runInTrace(trace, () => this.logger.debug(`${consumer}: handled ${event.type} ${event.id} from ${event.topic}[${event.partition}]@${event.offset}`));
   }
 
   /** One record in its own transaction: retried with backoff, then dead-lettered; waits out database outages. */
@@ -276,7 +265,7 @@ export class EventConsumer {
           await withBeforeCommit(em, () => effect(event, em));
           return 'processed' as const;
         });
-        this.recordOutcome(consumer, event, outcome);
+        this.recordOutcome(consumer, work, outcome);
         return;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
@@ -292,7 +281,8 @@ export class EventConsumer {
         }
         if (err instanceof UnprocessableEventError || attempt >= maxAttempts) {
           this.logger.warn(`${consumer}: ${event.topic}[${event.partition}]@${event.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
-          return work.setAside(consumer, reason, attempt);
+          this.metrics.eventConsumed(event.topic, consumer, 'dead_lettered');
+          return this.setAside(ctx, work.received, consumer, reason, attempt);
         }
         this.metrics.eventConsumed(event.topic, consumer, 'retried');
         await heartbeat(ctx);
@@ -304,12 +294,18 @@ export class EventConsumer {
 
 type Outcome = 'processed' | 'duplicate';
 
-type RecordRead =
-  | { ok: true; received: Record<string, unknown>; schemaVersion: number; payload: unknown }
-  | { ok: false; reason: string };
+interface PayloadRead {
+  ok: true;
+  received: Record<string, unknown>;
+  schemaVersion: number;
+  payload: unknown;
+}
+
+/** A record as every consumer of its topic sees it: its event, or why it can never be one. */
+type RecordRead = { type: EventType; received: Received } & ({ ok: true; event: ConsumedEvent<unknown> } | { ok: false; reason: string });
 
 /** The value as JSON, validated against the schema version it was written with, read as the current one. */
-function readRecord(type: EventType, value: Buffer | null, dataschema: string | undefined): RecordRead {
+function readRecord(type: EventType, value: Buffer | null, dataschema: string | undefined): PayloadRead | { ok: false; reason: string } {
   const parsed = parseValue(value);
   if (!parsed.ok) return parsed;
   const schema = schemaVersionOf(type, dataschema);
@@ -329,13 +325,22 @@ interface Received {
 
 type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
 
+/** The record's headers, envelope and value. */
+function receive(message: KafkaMessage): Received {
+  const headers = stringHeaders(message.headers as Record<string, unknown>);
+  const value = Buffer.isBuffer(message.value) ? message.value : message.value == null ? null : Buffer.from(String(message.value));
+  return { headers, metadata: readEnvelope(headers), value, parentTrace: parseTraceparent(headers[TRACEPARENT_HEADER]) };
+}
+
+const DEBUG_LEVELS = new Set(['debug', 'trace']);
+
 /** A record waiting for its consumer's next transaction, and the caller waiting for it. */
 interface Work {
   event: ConsumedEvent<unknown>;
   effect: Effect<unknown>;
   ctx: KafkaContext;
+  received: Received;
   trace: TraceContext;
-  setAside: (consumer: string, reason: string, attempts: number) => Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
