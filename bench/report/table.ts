@@ -37,7 +37,7 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
     const rows: Row[] = [];
     for (const l of Object.values(r.eventLatency.levels)) {
       const at = `${fmt(l.offeredRate)}/s`;
-      rows.push([`${at} writes answered (records sent) within the window, per second`, fmt(l.nestream.achievedRate), fmt(l.baseline.achievedRate), '']);
+      rows.push([`${at} writes answered (records sent) during the window, per second`, fmt(l.nestream.achievedRate), fmt(l.baseline.achievedRate), '']);
       rows.push([`${at} HTTP answer p50 / p95 / p99 (ms, from its slot in the schedule)`, pct(l.nestream.writeLatency), '', '']);
       rows.push([`${at} commit → consumer p50 / p95 / p99 (ms)`, pct(l.nestream.consumer), pct(l.baseline.consumer), `${x(l.ratio.consumer.p50)} / ${x(l.ratio.consumer.p95)} / ${x(l.ratio.consumer.p99)}`]);
       if (l.nestream.webhook && l.baseline.webhook && l.ratio.webhook) {
