@@ -77,10 +77,7 @@ export class EventConsumer {
     // Each consumer's work on the record is a span of the trace of the request that produced it; logs
     // written meanwhile carry it.
     const trace = childOf(record.received.parentTrace);
-    if (!record.ok) {
-      this.metrics.eventConsumed(ctx.getTopic(), consumer, 'dead_lettered');
-      return runInTrace(trace, () => this.setAside(ctx, record.received, ANY_CONSUMER, record.reason, 0));
-    }
+    if (!record.ok) return runInTrace(trace, () => this.setAside(ctx, record.received, consumer, ANY_CONSUMER, record.reason, 0));
     const event = record.event as ConsumedEvent<T>;
     if (options.ignore?.(event)) {
       this.metrics.eventConsumed(event.topic, consumer, 'ignored');
@@ -130,10 +127,12 @@ export class EventConsumer {
     };
   }
 
-  private setAside(ctx: KafkaContext, received: Received, consumer: string, reason: string, attempts: number): Promise<void> {
+  /** Dead-letters the record for `who` (one consumer, or any), counted as `consumer`'s outcome. */
+  private setAside(ctx: KafkaContext, received: Received, consumer: string, who: string, reason: string, attempts: number): Promise<void> {
     const message = ctx.getMessage();
+    this.metrics.eventConsumed(ctx.getTopic(), consumer, 'dead_lettered');
     return this.deadLetters.setAside({
-      consumer,
+      consumer: who,
       topic: ctx.getTopic(),
       partition: ctx.getPartition(),
       offset: message.offset,
@@ -281,8 +280,7 @@ export class EventConsumer {
         }
         if (err instanceof UnprocessableEventError || attempt >= maxAttempts) {
           this.logger.warn(`${consumer}: ${event.topic}[${event.partition}]@${event.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
-          this.metrics.eventConsumed(event.topic, consumer, 'dead_lettered');
-          return this.setAside(ctx, work.received, consumer, reason, attempt);
+          return this.setAside(ctx, work.received, consumer, consumer, reason, attempt);
         }
         this.metrics.eventConsumed(event.topic, consumer, 'retried');
         await heartbeat(ctx);
