@@ -3,11 +3,12 @@ import { databaseOptions } from '../src/persistence/database-options';
 import { ClaimedDelivery, DeliveryQueue } from '../src/webhooks/dispatch/delivery-queue';
 
 /**
- * Recording results is one statement (no transaction of its own): the attempts, the deliveries' new
- * state and the subscriptions' success note. Against the real PostgreSQL, with the claim as the
- * dispatcher makes it; no app runs, so nothing else sends these deliveries.
+ * Claiming and recording results are one statement each (no transaction of their own): the claim
+ * leases due deliveries; the record holds the attempts, the deliveries' new state and the
+ * subscriptions' success note. Against the real PostgreSQL, as the dispatcher calls them; no app
+ * runs, so nothing else sends these deliveries.
  */
-describe('the delivery queue recording results', () => {
+describe('the delivery queue', () => {
   let dataSource: DataSource;
   const queue = new DeliveryQueue();
   let subscriptionId: number;
@@ -39,11 +40,37 @@ describe('the delivery queue recording results', () => {
   });
 
   async function claimAll(): Promise<ClaimedDelivery[]> {
-    const claimed = await dataSource.transaction((em) => queue.claim(em, { endpointConcurrency: 5, slots: 10, leaseMs: 60_000 }));
+    const claimed = await queue.claim(dataSource.manager, { endpointConcurrency: 5, slots: 10, leaseMs: 60_000 });
     return claimed.filter((d) => d.subscriptionId === subscriptionId).sort((a, b) => a.id - b.id);
   }
 
   const result = (statusCode: number) => ({ startedAt: new Date(), durationMs: 3, statusCode, responseBody: `answer ${statusCode}` });
+
+  it('leases what it claims, and takes over a delivery whose lease ran out, logging the cut-short attempt', async () => {
+    const first = await claimAll();
+    expect(first.map((d) => d.attempt)).toEqual([1, 1, 1]);
+    expect(new Set(first.map((d) => d.leaseToken)).size).toBe(3);
+    // Leased: a second claim finds nothing of this subscription's.
+    expect(await claimAll()).toEqual([]);
+
+    const [expired] = first;
+    await dataSource.query(`UPDATE webhook_deliveries SET lease_until = now() - interval '1 second' WHERE id = $1`, [expired.id]);
+    const second = await claimAll();
+    expect(second.map((d) => [d.id, d.attempt])).toEqual([[expired.id, 2]]);
+    expect(second[0].leaseToken).not.toBe(expired.leaseToken);
+    const attempts: Record<string, unknown>[] = await dataSource.query(
+      `SELECT attempt, error FROM webhook_delivery_attempts WHERE delivery_id = $1`,
+      [expired.id],
+    );
+    expect(attempts).toEqual([{ attempt: 1, error: expect.stringMatching(/^interrupted/) }]);
+  });
+
+  it('never JIT-compiles the claim, whose cost the planner overestimates with a large backlog', async () => {
+    // With 100,000 pending deliveries the lease statement was costed above jit_above_cost, and
+    // compiling it took 40 ms of a claim that runs in 4.
+    const [fn] = await dataSource.query(`SELECT proconfig FROM pg_proc WHERE proname = 'webhook_claim'`);
+    expect(fn.proconfig).toContain('jit=off');
+  });
 
   it('records every attempt, changes only the deliveries whose lease it holds, and notes the success', async () => {
     const [succeeded, retried, takenOver] = await claimAll();

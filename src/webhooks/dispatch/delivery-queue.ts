@@ -31,6 +31,22 @@ export interface ClaimedDelivery {
   secrets: string[];
 }
 
+/** A row of `webhook_claim` (bigints arrive as strings). */
+interface ClaimRow {
+  id: string;
+  subscription_id: string;
+  message_id: string;
+  event_type: string;
+  body: string;
+  traceparent: string | null;
+  attempts: number;
+  schedule_offset: number;
+  lease_token: string;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+}
+
 export interface Completion {
   status: DeliveryStatus;
   /** With status pending: when to try again. */
@@ -44,32 +60,6 @@ export interface Completion {
  */
 export const ORDERING_WAIT_MS = 60_000;
 
-// Constant SQL fragments shared by the claim's two statements; every value stays a parameter.
-
-/** Requests in flight (leased) for subscription `s`, read through the small index of leased deliveries. */
-const IN_FLIGHT = `(SELECT count(*)::int FROM webhook_deliveries f WHERE f.subscription_id = s.id AND f.status = 'pending' AND f.lease_until > now())`;
-
-/**
- * A pending delivery `d` that may be sent now: due, not leased, the head of its (subscription, entity)
- * line, and no earlier version of its entity logged in the last ORDERING_WAIT_MS and not yet fanned
- * out. Parameters: $3 ORDERING_WAIT_MS, $4 the fan-out consumer's name.
- *
- * `OFFSET 0` keeps the planner from turning these checks into joins over every pending delivery (150–250 ms
- * with 40,000 pending): checked per candidate, in due order, the walk stops as soon as it has enough.
- */
-const SENDABLE = `d.status = 'pending' AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until <= now())
-  AND NOT EXISTS (
-    SELECT 1 FROM webhook_deliveries e
-     WHERE e.subscription_id = d.subscription_id AND e.entity_type = d.entity_type AND e.entity_id = d.entity_id
-       AND e.status = 'pending' AND (e.entity_version, e.id) < (d.entity_version, d.id) OFFSET 0)
-  AND (d.entity_version <= 1 OR NOT EXISTS (
-    SELECT 1 FROM event_log l
-     WHERE l.entity_type = d.entity_type AND l.entity_id = d.entity_id AND l.version < d.entity_version
-       AND l.recorded_at > now() - $3 * interval '1 millisecond'
-       AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.consumer = $4 AND i.message_id = l.event_id)))`;
-
-export const INTERRUPTED = 'interrupted: the instance sending it stopped before recording a result; retried after its lease expired';
-
 /**
  * The delivery queue in Postgres. Claiming leases due deliveries to one instance: several instances
  * never send the same attempt, a crashed instance's delivery is retried once its lease expires (with
@@ -79,77 +69,33 @@ export const INTERRUPTED = 'interrupted: the instance sending it stopped before 
  */
 @Injectable()
 export class DeliveryQueue {
-  /** Claims and leases up to `slots` deliveries. Run inside a transaction (two statements, see below). */
+  /**
+   * Claims and leases up to `slots` deliveries in one round trip: the function `webhook_claim`
+   * (migration 1795618800000) locks the subscriptions that can make progress, then, in a statement of
+   * its own that sees the leases of any claim that held those locks before, leases their sendable
+   * deliveries. Needs no transaction around it.
+   */
   async claim(em: EntityManager, limits: ClaimLimits): Promise<ClaimedDelivery[]> {
-    const shared = [limits.endpointConcurrency, limits.slots, ORDERING_WAIT_MS, FAN_OUT_CONSUMER];
-    // 1. Lock the subscriptions that can make progress. The row lock serialises claiming per
-    //    subscription across instances (SKIP LOCKED: others take other subscriptions meanwhile).
-    const subscriptions: { id: string }[] = await em.query(
-      `SELECT s.id FROM webhook_subscriptions s
-        WHERE s.enabled
-          AND ${IN_FLIGHT} < $1
-          AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = s.id AND ${SENDABLE} OFFSET 0)
-        ORDER BY s.id
-        LIMIT $2
-          FOR NO KEY UPDATE SKIP LOCKED`,
-      shared,
-    );
-    if (subscriptions.length === 0) return [];
-
-    // 2. A new statement sees a new snapshot (READ COMMITTED), so it counts the leases of any claim
-    //    that held these locks before us. Per subscription, walk its pending deliveries oldest due
-    //    first and take up to its free share; then lease the first `slots`, taking turns between them.
-    const [rows] = await em.query(
-      `WITH quota AS (
-         SELECT s.id AS subscription_id, GREATEST($1 - ${IN_FLIGHT}, 0) AS n FROM unnest($5::bigint[]) AS s(id)
-       ), ready AS (
-         SELECT c.*, row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) AS rank
-           FROM quota q CROSS JOIN LATERAL (
-             SELECT d.id, d.subscription_id, d.next_attempt_at, d.lease_token AS previous_token, d.leased_at AS previous_leased_at
-               FROM webhook_deliveries d
-              WHERE d.subscription_id = q.subscription_id AND ${SENDABLE}
-              ORDER BY d.next_attempt_at, d.id
-              LIMIT q.n
-           ) c
-       ), chosen AS (
-         SELECT * FROM ready ORDER BY rank, id LIMIT $2
-       )
-       UPDATE webhook_deliveries d
-          SET attempts = d.attempts + 1, lease_token = gen_random_uuid(), leased_at = now(),
-              lease_until = now() + $6 * interval '1 millisecond'
-         FROM chosen c JOIN webhook_subscriptions s ON s.id = c.subscription_id
-        WHERE d.id = c.id AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= now())
-       RETURNING d.id, d.subscription_id, d.message_id, d.event_type, d.body, d.traceparent, d.attempts,
-                 d.schedule_offset, d.lease_token, c.previous_token, c.previous_leased_at, s.url, s.secret,
-                 CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END AS previous_secret`,
-      [...shared, subscriptions.map((s) => s.id), limits.leaseMs],
-    );
-
-    const claimed: ClaimedDelivery[] = [];
-    for (const r of rows) {
-      // A lease that ran out without a result: the attempt before this one was cut short.
-      if (r.previous_token) {
-        await em.query(
-          `INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, error)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
-          [r.id, r.attempts - 1, r.previous_leased_at, INTERRUPTED],
-        );
-      }
-      claimed.push({
-        id: Number(r.id),
-        subscriptionId: Number(r.subscription_id),
-        messageId: r.message_id,
-        eventType: r.event_type,
-        body: r.body,
-        traceparent: r.traceparent,
-        attempt: r.attempts,
-        attemptInRun: r.attempts - r.schedule_offset,
-        leaseToken: r.lease_token,
-        url: r.url,
-        secrets: r.previous_secret ? [r.secret, r.previous_secret] : [r.secret],
-      });
-    }
-    return claimed;
+    const rows: ClaimRow[] = await em.query(`SELECT * FROM webhook_claim($1, $2, $3, $4, $5)`, [
+      limits.endpointConcurrency,
+      limits.slots,
+      ORDERING_WAIT_MS,
+      FAN_OUT_CONSUMER,
+      limits.leaseMs,
+    ]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      subscriptionId: Number(r.subscription_id),
+      messageId: r.message_id,
+      eventType: r.event_type,
+      body: r.body,
+      traceparent: r.traceparent,
+      attempt: r.attempts,
+      attemptInRun: r.attempts - r.schedule_offset,
+      leaseToken: r.lease_token,
+      url: r.url,
+      secrets: r.previous_secret ? [r.secret, r.previous_secret] : [r.secret],
+    }));
   }
 
   /**

@@ -94,9 +94,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (slots > 0) {
         let claimed: ClaimedDelivery[];
         try {
-          claimed = await this.dataSource.transaction((em) =>
-            this.queue.claim(em, { endpointConcurrency: this.settings.endpointConcurrency, slots, leaseMs: this.settings.leaseMs }),
-          );
+          claimed = await this.queue.claim(this.dataSource.manager, {
+            endpointConcurrency: this.settings.endpointConcurrency,
+            slots,
+            leaseMs: this.settings.leaseMs,
+          });
           if (failures > 0) this.logger.log(`webhook dispatcher recovered after ${failures} failed claim(s)`);
           failures = 0;
         } catch (err) {
