@@ -108,6 +108,9 @@ describe('npm run bench -- --smoke', () => {
     expectFigure(fanout.nestream.deliveriesPerSecond, 'fanout.nestream.deliveriesPerSecond');
     expectFigure(fanout.baseline.deliveriesPerSecond, 'fanout.baseline.deliveriesPerSecond');
     expectFigure(fanout.ratio.deliveriesPerSecond, 'fanout.ratio.deliveriesPerSecond');
+    expect(fanout.backlog).toMatchObject({ deliveries: fanout.backlog.expected, complete: true });
+    expectFigure(fanout.backlog.deliveriesPerSecond, 'fanout.backlog.deliveriesPerSecond');
+    expectFigure(fanout.ratio.backlogPerSecond, 'fanout.ratio.backlogPerSecond');
   });
 
   it('reports the app peak RSS and checks every target of the issue, saying met or by how much it missed', () => {

@@ -75,7 +75,18 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
         section: title,
         rows: [
           ['signed deliveries per second', fmt(f.nestream.deliveriesPerSecond), fmt(f.baseline.deliveriesPerSecond), x(f.ratio.deliveriesPerSecond)],
+          ['  while the writes ran / after them', `${fmt(f.nestream.whileWritingPerSecond)} / ${fmt(f.nestream.afterWritesPerSecond)}`, '', ''],
           ['deliveries created by the fan-out consumer per second', fmt(f.nestream.fannedOutPerSecond), '', ''],
+          ...(f.backlog
+            ? [
+                <Row>[
+                  `a backlog of ${fmt(f.backlog.expected)} due at once: deliveries per second (delivered)`,
+                  `${fmt(f.backlog.deliveriesPerSecond)} (${fmt(f.backlog.deliveries)}${f.backlog.complete ? '' : ', INCOMPLETE'})`,
+                  fmt(f.baseline.deliveriesPerSecond),
+                  f.ratio.backlogPerSecond === undefined ? '' : x(f.ratio.backlogPerSecond),
+                ],
+              ]
+            : []),
           ['delivered / complete', `${fmt(f.nestream.deliveries)} of ${fmt(f.nestream.expected)} / ${f.nestream.complete ? 'yes' : 'NO'}`, `${fmt(f.baseline.deliveries)} / ${f.baseline.complete ? 'yes' : 'NO'}`, ''],
           ['signatures checked (valid)', `${f.nestream.signatures.checked} (${f.nestream.signatures.valid})`, '', ''],
           ['peak RSS (MB)', fmt(f.nestream.peakRssMb), fmt(f.baseline.peakRssMb), ''],
