@@ -6,6 +6,9 @@ import { ratio, round } from '../lib/stats';
 import { nowMs, sleep } from '../lib/time';
 import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
 
+/** The app's default WEBHOOK_DISPATCH_CONCURRENCY: the raw baseline sends as many requests at once. */
+export const RAW_FANOUT_CONCURRENCY = 100;
+
 export interface FanoutRun {
   deliveries: number;
   expected: number;
@@ -33,6 +36,8 @@ export interface FanoutResult {
   /** A backlog of subscriptions × events deliveries, all due at once, drained by the dispatcher alone. */
   backlog?: FanoutRun;
   baseline?: FanoutRun;
+  /** Requests the raw baseline keeps in flight. */
+  baselineConcurrency?: number;
   ratio?: { deliveriesPerSecond: number; backlogPerSecond?: number };
 }
 
@@ -103,7 +108,9 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
 
   ctx.receiver.clear();
   const channels = Array.from({ length: subscriptions }, (_, i) => ({ url: ctx.receiver.url(`raw-fanout-${i}`), secret: `whsec_${randomBytes(32).toString('base64')}` }));
-  const raw = await BaselineProcess.start('raw-fanout.mjs', { concurrency: 50 });
+  // The app's dispatcher concurrency (WEBHOOK_DISPATCH_CONCURRENCY), unless the run overrides it.
+  const concurrency = Number(process.env.BENCH_APP_WEBHOOK_DISPATCH_CONCURRENCY ?? RAW_FANOUT_CONCURRENCY);
+  const raw = await BaselineProcess.start('raw-fanout.mjs', { concurrency });
   let baseline: FanoutRun;
   try {
     const sampler = new RssSampler(raw.pid).start();
@@ -120,6 +127,7 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
     nestream,
     backlog,
     baseline,
+    baselineConcurrency: concurrency,
     ratio: {
       deliveriesPerSecond: ratio(nestream.deliveriesPerSecond, baseline.deliveriesPerSecond),
       backlogPerSecond: ratio(backlog.deliveriesPerSecond, baseline.deliveriesPerSecond),

