@@ -45,6 +45,14 @@ export class WebhookClaimFunction1795618800000 implements MigrationInterface {
          LIMIT max_count
       $fn$`);
 
+    // Requests in flight (leased) for one subscription, read through the small index of leased
+    // deliveries. A set-returning STABLE SQL function, so that it is inlined where it is joined.
+    await q.query(`
+      CREATE FUNCTION webhook_in_flight(sub_id bigint) RETURNS TABLE (n int) LANGUAGE sql STABLE
+      AS $fn$
+        SELECT count(*)::int FROM webhook_deliveries f WHERE f.subscription_id = sub_id AND f.status = 'pending' AND f.lease_until > now()
+      $fn$`);
+
     await q.query(`
       CREATE FUNCTION webhook_claim(endpoint_concurrency int, slot_count int, ordering_wait_ms int, fan_out_consumer text, lease_ms int)
       RETURNS TABLE (id bigint, subscription_id bigint, message_id text, event_type text, body text, traceparent text,
@@ -62,18 +70,15 @@ export class WebhookClaimFunction1795618800000 implements MigrationInterface {
         locked bigint[];
       BEGIN
         -- 1. Lock the subscriptions that can make progress: below their share of requests in flight
-        --    (read through the small index of leased deliveries) and with a sendable delivery. The row
-        --    lock serialises claiming per subscription across instances; SKIP LOCKED lets others take
-        --    other subscriptions meanwhile.
+        --    and with a sendable delivery. The row lock serialises claiming per subscription across
+        --    instances; SKIP LOCKED lets others take other subscriptions meanwhile.
         SELECT array_agg(s.id) INTO locked FROM (
-          SELECT s.id FROM webhook_subscriptions s
-           WHERE s.enabled
-             AND (SELECT count(*)::int FROM webhook_deliveries f
-                   WHERE f.subscription_id = s.id AND f.status = 'pending' AND f.lease_until > now()) < endpoint_concurrency
+          SELECT s.id FROM webhook_subscriptions s CROSS JOIN LATERAL webhook_in_flight(s.id) f
+           WHERE s.enabled AND f.n < endpoint_concurrency
              AND EXISTS (SELECT 1 FROM webhook_sendable(s.id, ordering_wait_ms, fan_out_consumer, 1))
            ORDER BY s.id
            LIMIT slot_count
-             FOR NO KEY UPDATE SKIP LOCKED) s;
+             FOR NO KEY UPDATE OF s SKIP LOCKED) s;
         IF locked IS NULL THEN
           RETURN;
         END IF;
@@ -83,10 +88,8 @@ export class WebhookClaimFunction1795618800000 implements MigrationInterface {
         --    ran out without a result means the attempt before this one was cut short: record it.
         RETURN QUERY
         WITH quota AS (
-          SELECT s.id AS subscription_id,
-                 GREATEST(endpoint_concurrency - (SELECT count(*)::int FROM webhook_deliveries f
-                   WHERE f.subscription_id = s.id AND f.status = 'pending' AND f.lease_until > now()), 0) AS n
-            FROM unnest(locked) AS s(id)
+          SELECT s.id AS subscription_id, GREATEST(endpoint_concurrency - f.n, 0) AS n
+            FROM unnest(locked) AS s(id) CROSS JOIN LATERAL webhook_in_flight(s.id) f
         ), ready AS (
           SELECT c.*, row_number() OVER (PARTITION BY q.subscription_id ORDER BY c.next_attempt_at, c.id) AS rank, q.subscription_id
             FROM quota q CROSS JOIN LATERAL webhook_sendable(q.subscription_id, ordering_wait_ms, fan_out_consumer, q.n) c
@@ -117,6 +120,7 @@ export class WebhookClaimFunction1795618800000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION IF EXISTS webhook_claim(int, int, int, text, int)`);
     await q.query(`DROP FUNCTION IF EXISTS webhook_sendable(bigint, int, text, int)`);
+    await q.query(`DROP FUNCTION IF EXISTS webhook_in_flight(bigint)`);
     await q.query(`CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`);
   }
 }
