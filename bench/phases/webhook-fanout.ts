@@ -7,7 +7,7 @@ import { nowMs, sleep } from '../lib/time';
 import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
 
 /** The app's default WEBHOOK_DISPATCH_CONCURRENCY: the raw baseline sends as many requests at once. */
-export const RAW_FANOUT_CONCURRENCY = 100;
+const RAW_FANOUT_CONCURRENCY = 100;
 
 export interface FanoutRun {
   deliveries: number;
@@ -74,15 +74,8 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
     const writesEnd = nowMs();
     const writeSeconds = round((writesEnd - start) / 1000, 2);
     const expected = ids.size * subscriptions;
-    const mine = () => ctx.receiver.receipts.filter((r) => r.channel.startsWith('fanout-') && ids.has(r.id));
-    let received = mine();
     // From the end of the writes: on a slow machine the writes alone can take most of a fixed bound.
-    const deadline = nowMs() + fanoutDeadlineMs;
-    while (received.length < expected && nowMs() < deadline) {
-      await sleep(200);
-      received = mine();
-    }
-    const arrivals = received.map((r) => r.at);
+    const arrivals = await arrivalsOf(ctx, (id) => ids.has(id), expected);
     const run = rate(arrivals, expected);
     const lastArrival = arrivals.reduce((a, b) => Math.max(a, b), writesEnd);
     const whileWriting = arrivals.filter((at) => at <= writesEnd).length;
@@ -164,16 +157,22 @@ async function drainBacklog(ctx: BenchContext, subs: Subscription[], events: num
     client.release();
   }
   const expected = subs.length * events;
-  const mine = () => ctx.receiver.receipts.filter((r) => r.channel.startsWith('fanout-') && String(r.id).startsWith(tag));
+  const arrivals = await arrivalsOf(ctx, (id) => String(id).startsWith(tag), expected);
+  const run = { ...rate(arrivals, expected), peakRssMb: sampler.stop() };
+  ctx.log(`  nestream: a backlog of ${expected} drained: ${run.deliveries}/${expected} deliveries, ${run.deliveriesPerSecond}/s`);
+  return run;
+}
+
+/** Arrival times of the fan-out subscriptions' deliveries of `ids`, once `expected` arrived or `fanoutDeadlineMs` from now passed. */
+async function arrivalsOf(ctx: BenchContext, ids: (id: unknown) => boolean, expected: number): Promise<number[]> {
+  const mine = () => ctx.receiver.receipts.filter((r) => r.channel.startsWith('fanout-') && ids(r.id));
   let received = mine();
   const deadline = nowMs() + ctx.settings.fanoutDeadlineMs;
   while (received.length < expected && nowMs() < deadline) {
     await sleep(200);
     received = mine();
   }
-  const run = { ...rate(received.map((r) => r.at), expected), peakRssMb: sampler.stop() };
-  ctx.log(`  nestream: a backlog of ${expected} drained: ${run.deliveries}/${expected} deliveries, ${run.deliveriesPerSecond}/s`);
-  return run;
+  return received.map((r) => r.at);
 }
 
 function rate(arrivals: number[], expected: number): Omit<FanoutRun, 'peakRssMb'> {
