@@ -120,3 +120,85 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
     await expect(t.handleMessage(record('1'))).rejects.toThrow('rejected');
   });
 });
+
+describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
+  const EVENTS = { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', STOP: 'stop', CRASH: 'crash', START_BATCH_PROCESS: 'start_batch' };
+
+  /** A consumer whose n-th run crashes as kafkajs' does when joining fails: CRASH emitted, run resolved. */
+  function consumerCrashingOnRuns(...crashingRuns: number[]) {
+    const listeners = new Map<string, Array<(event: unknown) => void>>();
+    const crash = (restart: boolean) =>
+      listeners.get(EVENTS.CRASH)?.forEach((listener) => listener({ payload: { error: new Error('Failed to find group coordinator'), restart } }));
+    let runs = 0;
+    const consumer = {
+      events: EVENTS,
+      on: (event: string, listener: (event: unknown) => void) => listeners.set(event, [...(listeners.get(event) ?? []), listener]),
+      connect: jest.fn(async () => undefined),
+      disconnect: jest.fn(async () => undefined),
+      run: jest.fn(async () => {
+        runs += 1;
+        if (crashingRuns.includes(runs)) crash(false);
+      }),
+    };
+    return { consumer, crash };
+  }
+
+  async function running(consumer: object): Promise<BatchingKafkaServer> {
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100);
+    Object.assign(server, { consumer });
+    await server.bindEvents(consumer as unknown as Consumer);
+    return server;
+  }
+
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('connects and runs the consumer again', async () => {
+    const { consumer, crash } = consumerCrashingOnRuns();
+    await running(consumer);
+    crash(false);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(consumer.disconnect).toHaveBeenCalled();
+    expect(consumer.connect).toHaveBeenCalledTimes(1);
+    expect(consumer.run).toHaveBeenCalledTimes(2);
+  });
+
+  it('tries again while the restarted consumer crashes joining its group', async () => {
+    const { consumer, crash } = consumerCrashingOnRuns(2, 3);
+    await running(consumer);
+    crash(false);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(consumer.run).toHaveBeenCalledTimes(4);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(consumer.run).toHaveBeenCalledTimes(4);
+  });
+
+  it('leaves a crash kafkajs restarts itself to kafkajs', async () => {
+    const { consumer, crash } = consumerCrashingOnRuns();
+    await running(consumer);
+    crash(true);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(consumer.run).toHaveBeenCalledTimes(1);
+  });
+
+  it('waits longer each time the consumer keeps being left stopped', async () => {
+    const { consumer, crash } = consumerCrashingOnRuns();
+    await running(consumer);
+    crash(false);
+    await jest.advanceTimersByTimeAsync(500);
+    crash(false);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(consumer.run).toHaveBeenCalledTimes(2);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(consumer.run).toHaveBeenCalledTimes(3);
+  });
+
+  it('restarts nothing once the app is closing', async () => {
+    const { consumer, crash } = consumerCrashingOnRuns();
+    const server = await running(consumer);
+    crash(false);
+    await server.close();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(consumer.run).toHaveBeenCalledTimes(1);
+  });
+});

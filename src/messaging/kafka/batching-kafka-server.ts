@@ -39,6 +39,10 @@ export class BatchingKafkaServer extends ServerKafka {
   private watchdog?: ConsumerWatchdog;
   private closing = false;
   private restarting = false;
+  /** Crashes kafkajs did not restart the consumer after: a restart that sees this move failed. */
+  private crashesLeftStopped = 0;
+  private readonly recentGiveUps: number[] = [];
+  private pendingRestart?: NodeJS.Timeout;
   private readonly routes = new Map<string, string>();
   /** Every event handler of a route, in registration order (Nest keeps the first, without its chain). */
   private readonly eventHandlers = new Map<string, MessageHandler[]>();
@@ -109,6 +113,7 @@ export class BatchingKafkaServer extends ServerKafka {
 
   override async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.pendingRestart);
     await this.watchdog?.stop();
     await super.close();
   }
@@ -192,7 +197,10 @@ export class BatchingKafkaServer extends ServerKafka {
       if (payload.batchSize === 0) this.skips.handled(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     for (const event of [REBALANCING, STOP, CRASH]) consumer.on(event, () => this.activity.clear());
-    consumer.on(CRASH, () => this.skips.restarted());
+    consumer.on(CRASH, ({ payload }) => {
+      this.skips.restarted();
+      if (!payload.restart) this.leftStopped(payload.error);
+    });
     if (this.stallRestartMs > 0 && this.client && !this.watchdog) {
       // Nest types the client with its own copy of kafkajs' interfaces; it is kafkajs' Kafka.
       const kafka = this.client as unknown as Kafka;
@@ -208,6 +216,25 @@ export class BatchingKafkaServer extends ServerKafka {
       );
       this.watchdog.start();
     }
+  }
+
+  /**
+   * kafkajs restarts a crashed consumer only after a retriable error; after any other (the group
+   * coordinator not found while joining, as a CI run saw right after a watchdog restart) it leaves the
+   * consumer disconnected for good, and this instance would consume nothing more. Restarted here,
+   * later each time it keeps happening, so a consumer that crashes at once is not restarted in a loop.
+   */
+  private leftStopped(error: Error): void {
+    this.crashesLeftStopped += 1;
+    if (this.closing || this.restarting) return; // a restart under way sees the crash and tries again
+    const now = Date.now();
+    while (this.recentGiveUps.length > 0 && now - this.recentGiveUps[0] > GIVE_UP_WINDOW_MS) this.recentGiveUps.shift();
+    this.recentGiveUps.push(now);
+    const delayMs = Math.min(30_000, 500 * 2 ** (this.recentGiveUps.length - 1));
+    const reason = `it crashed and kafkajs will not restart it (${error.name}: ${error.message})`;
+    logger.error(`the consumer stopped for good: restarting it in ${delayMs} ms`);
+    clearTimeout(this.pendingRestart);
+    this.pendingRestart = setTimeout(() => void this.restart(reason), delayMs);
   }
 
   /**
@@ -229,7 +256,10 @@ export class BatchingKafkaServer extends ServerKafka {
           await consumer.disconnect();
           if (this.closing) return;
           await consumer.connect();
+          const crashes = this.crashesLeftStopped;
           await this.bindEvents(consumer);
+          // kafkajs' run resolves even when joining the group crashed it (it catches that itself).
+          if (this.crashesLeftStopped !== crashes) throw new Error('the consumer crashed while joining its group');
           logger.warn('consumer restarted');
           return;
         } catch (err) {
@@ -242,6 +272,8 @@ export class BatchingKafkaServer extends ServerKafka {
     }
   }
 }
+
+const GIVE_UP_WINDOW_MS = 5 * 60_000;
 
 /** A handler's outcome: Nest's proxy answers a failure with a stream that errors, so it is awaited too. */
 async function settle(result: unknown): Promise<void> {
