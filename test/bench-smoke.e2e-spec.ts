@@ -108,6 +108,9 @@ describe('npm run bench -- --smoke', () => {
     expectFigure(fanout.nestream.deliveriesPerSecond, 'fanout.nestream.deliveriesPerSecond');
     expectFigure(fanout.baseline.deliveriesPerSecond, 'fanout.baseline.deliveriesPerSecond');
     expectFigure(fanout.ratio.deliveriesPerSecond, 'fanout.ratio.deliveriesPerSecond');
+    expect(fanout.fromTopic).toMatchObject({ deliveries: fanout.fromTopic.expected, complete: true });
+    expectFigure(fanout.fromTopic.deliveriesPerSecond, 'fanout.fromTopic.deliveriesPerSecond');
+    expectFigure(fanout.ratio.fromTopicPerSecond, 'fanout.ratio.fromTopicPerSecond');
     expect(fanout.backlog).toMatchObject({ deliveries: fanout.backlog.expected, complete: true });
     expectFigure(fanout.backlog.deliveriesPerSecond, 'fanout.backlog.deliveriesPerSecond');
     expectFigure(fanout.ratio.backlogPerSecond, 'fanout.ratio.backlogPerSecond');
@@ -124,6 +127,7 @@ describe('npm run bench -- --smoke', () => {
       'ingest.rate',
       'ingest.ratio',
       'fanout.rate',
+      'fanout.fromTopic.rate',
       'memory.write',
     ]);
     // Smoke rates stop below 1,000/s, so those two are "not measured"; the rest say met or the gap.

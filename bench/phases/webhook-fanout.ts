@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Topics } from '../../src/events';
 import { BenchContext, drain, requireApp } from '../context';
 import { closedLoopOrders } from '../lib/load';
 import { BaselineProcess, RssSampler } from '../lib/processes';
@@ -8,6 +9,8 @@ import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../li
 
 /** The app's default WEBHOOK_DISPATCH_CONCURRENCY: the raw baseline sends as many requests at once. */
 const RAW_FANOUT_CONCURRENCY = 100;
+/** Outside order ids of the run from the topic: above the ingest phase's (each run has a new database). */
+const FROM_TOPIC_FIRST_ID = 700_000_000;
 
 export interface FanoutRun {
   deliveries: number;
@@ -33,12 +36,17 @@ export interface FanoutResult {
     afterWritesPerSecond: number;
     signatures: { checked: number; valid: number };
   };
+  /**
+   * The same events written to order_placed by an outside producer, all at once: consumed, stored and
+   * fanned out by the app, then dispatched, without HTTP writes sharing the machine.
+   */
+  fromTopic?: FanoutRun;
   /** A backlog of subscriptions × events deliveries, all due at once, drained by the dispatcher alone. */
   backlog?: FanoutRun;
   baseline?: FanoutRun;
   /** Requests the raw baseline keeps in flight. */
   baselineConcurrency?: number;
-  ratio?: { deliveriesPerSecond: number; backlogPerSecond?: number };
+  ratio?: { deliveriesPerSecond: number; fromTopicPerSecond?: number; backlogPerSecond?: number };
 }
 
 /**
@@ -65,6 +73,7 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
   }
 
   let nestream: NonNullable<FanoutResult['nestream']>;
+  let fromTopic: FanoutRun;
   let backlog: FanoutRun;
   try {
     ctx.receiver.clear();
@@ -93,6 +102,7 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
       `  nestream: ${run.deliveries}/${expected} deliveries, ${run.deliveriesPerSecond}/s (${whileWritingPerSecond}/s while writing, ${afterWritesPerSecond}/s after); ` +
         `fan-out created ${rows[0].n} at ${fannedOutPerSecond}/s (writes took ${writeSeconds} s)`,
     );
+    fromTopic = await fanOutFromTopic(ctx, subscriptions, events);
     backlog = await drainBacklog(ctx, subs, events);
   } finally {
     // Deleting a subscription drops its undelivered backlog, so nothing spills into later runs.
@@ -118,14 +128,35 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
   return {
     ...base,
     nestream,
+    fromTopic,
     backlog,
     baseline,
     baselineConcurrency: concurrency,
     ratio: {
       deliveriesPerSecond: ratio(nestream.deliveriesPerSecond, baseline.deliveriesPerSecond),
+      fromTopicPerSecond: ratio(fromTopic.deliveriesPerSecond, baseline.deliveriesPerSecond),
       backlogPerSecond: ratio(backlog.deliveriesPerSecond, baseline.deliveriesPerSecond),
     },
   };
+}
+
+/**
+ * The events as an outside producer writes them (plain JSON, the origin document's way), as fast as
+ * the broker takes them: every consumer of order_placed stores, enriches and counts them while the
+ * fan-out consumer creates their deliveries and the dispatcher sends them; no HTTP write shares the
+ * machine.
+ */
+async function fanOutFromTopic(ctx: BenchContext, subscriptions: number, events: number): Promise<FanoutRun> {
+  await drain(ctx);
+  ctx.receiver.clear();
+  const sampler = new RssSampler(requireApp(ctx).pids).start();
+  const orders = Array.from({ length: events }, (_, i) => ({ id: FROM_TOPIC_FIRST_ID + i, product: `bench-fanout-${i % 50}`, amount: 10 + (i % 90) }));
+  await ctx.kafka.writePlainJson(Topics.OrderPlaced, orders);
+  const expected = subscriptions * events;
+  const arrivals = await arrivalsOf(ctx, (id) => Number(id) >= FROM_TOPIC_FIRST_ID && Number(id) < FROM_TOPIC_FIRST_ID + events, expected);
+  const run = { ...rate(arrivals, expected), peakRssMb: sampler.stop() };
+  ctx.log(`  nestream: ${events} events from the topic fanned out: ${run.deliveries}/${expected} deliveries, ${run.deliveriesPerSecond}/s`);
+  return run;
 }
 
 /**

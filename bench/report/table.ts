@@ -77,6 +77,16 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
           ['signed deliveries per second', fmt(f.nestream.deliveriesPerSecond), fmt(f.baseline.deliveriesPerSecond), x(f.ratio.deliveriesPerSecond)],
           ['  while the writes ran / after them', `${fmt(f.nestream.whileWritingPerSecond)} / ${fmt(f.nestream.afterWritesPerSecond)}`, '', ''],
           ['deliveries created by the fan-out consumer per second', fmt(f.nestream.fannedOutPerSecond), '', ''],
+          ...(f.fromTopic
+            ? [
+                <Row>[
+                  `the same events from an outside producer, no HTTP writes: deliveries per second (delivered)`,
+                  `${fmt(f.fromTopic.deliveriesPerSecond)} (${fmt(f.fromTopic.deliveries)}${f.fromTopic.complete ? '' : ', INCOMPLETE'})`,
+                  fmt(f.baseline.deliveriesPerSecond),
+                  f.ratio.fromTopicPerSecond === undefined ? '' : x(f.ratio.fromTopicPerSecond),
+                ],
+              ]
+            : []),
           ...(f.backlog
             ? [
                 <Row>[
