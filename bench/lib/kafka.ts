@@ -125,6 +125,12 @@ async function retrying<T>(work: () => Promise<T>, timeoutMs = 30_000): Promise<
   }
 }
 
+export interface RecordTap {
+  /** Record timestamp (ms) per numeric id, as records arrive. */
+  sentAt: Map<unknown, number>;
+  stop(): Promise<void>;
+}
+
 /** Kafka housekeeping the harness needs: topics, group offsets, lag, and an outside producer. */
 export class BenchKafka {
   readonly kafka: Kafka;
@@ -213,6 +219,37 @@ export class BenchKafka {
     } finally {
       await producer.disconnect();
     }
+  }
+
+  /**
+   * A consumer of its own group, from the end of `topic`: each record's `data.id` (or `id`, for plain
+   * JSON) and its timestamp, which the producer sets when it sends (kafkajs' default, CreateTime): when
+   * the relay published it. Reads what the app reads, so it adds a little broker and harness CPU.
+   */
+  async tap(topic: string): Promise<RecordTap> {
+    const groupId = `nestream-bench-tap-${randomBytes(4).toString('hex')}`;
+    await this.positionGroup(groupId, [topic]);
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const sentAt = new Map<unknown, number>();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic] });
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          try {
+            const value = JSON.parse(m.value?.toString() ?? 'null');
+            sentAt.set(Number(value?.data?.id ?? value?.id), Number(m.timestamp));
+          } catch {
+            // not JSON: not an order of this run
+          }
+        }
+      },
+    });
+    await hasJoined;
+    return { sentAt, stop: () => consumer.disconnect() };
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Topics } from '../../src/events';
 import { Backlog, BenchContext, drain, requireApp } from '../context';
 import { openLoopOrders } from '../lib/load';
 import { BaselineProcess } from '../lib/processes';
@@ -29,7 +30,13 @@ export interface LatencySide {
 
 export interface LatencyLevel {
   offeredRate: number;
-  nestream: LatencySide & { writeLatency: Percentiles; errors: number; backlog: Backlog };
+  nestream: LatencySide & {
+    /** Commit → the relay sent the record (its Kafka timestamp): the first part of commit → consumer. */
+    relay: Delays;
+    writeLatency: Percentiles;
+    errors: number;
+    backlog: Backlog;
+  };
   baseline: LatencySide;
   ratio: { consumer: { p50: number; p95: number; p99: number }; webhook: { p50: number; p95: number; p99: number } | null };
 }
@@ -81,6 +88,7 @@ export async function measureEventLatency(ctx: BenchContext): Promise<EventLaten
     secret: rawSecret,
   });
   const { warmupMs, measureMs } = ctx.settings;
+  const tap = await ctx.kafka.tap(Topics.OrderPlaced);
   try {
     for (const rate of ctx.settings.rates) {
       ctx.receiver.clear();
@@ -95,10 +103,11 @@ export async function measureEventLatency(ctx: BenchContext): Promise<EventLaten
       }
       const gaveUpAt = nowMs();
       const nConsumer = delays(respondedAt, handled, gaveUpAt);
+      const nRelay = delays(respondedAt, tap.sentAt, gaveUpAt);
       const nWebhook = sub ? delays(respondedAt, ctx.receiver.firstArrivals('latency'), gaveUpAt) : null;
       const backlog = await drain(ctx);
       const missing = nConsumer.missing + (nWebhook?.missing ?? 0) > 0 ? ` (${nConsumer.missing}/${nWebhook?.missing ?? '-'} not there after ${SETTLE_MS / 1000} s)` : '';
-      ctx.log(`  ${rate}/s nestream: ${run.achievedRate} writes/s answered, p99 ${run.latency.p99} ms; consumer p99 ${nConsumer.p99} ms; webhook p99 ${nWebhook?.p99 ?? '-'} ms${missing}`);
+      ctx.log(`  ${rate}/s nestream: ${run.achievedRate} writes/s answered, p99 ${run.latency.p99} ms; relay p99 ${nRelay.p99} ms; consumer p99 ${nConsumer.p99} ms; webhook p99 ${nWebhook?.p99 ?? '-'} ms${missing}`);
 
       raw.send({ run: { tag: `r${rate}`, rate, warmupMs, measureMs } });
       const { results } = await raw.next<{ results: [string, number, number | null][] }>('results', warmupMs + measureMs + 60_000);
@@ -118,12 +127,13 @@ export async function measureEventLatency(ctx: BenchContext): Promise<EventLaten
       }
       result.levels[`r${rate}`] = {
         offeredRate: rate,
-        nestream: { achievedRate: run.achievedRate, consumer: nConsumer, webhook: nWebhook, writeLatency: run.latency, errors: run.errors, backlog },
+        nestream: { achievedRate: run.achievedRate, relay: nRelay, consumer: nConsumer, webhook: nWebhook, writeLatency: run.latency, errors: run.errors, backlog },
         baseline: { achievedRate: Math.round((created.size * 1000) / measureMs), consumer: bConsumer, webhook: sub ? bWebhook : null },
         ratio: { consumer: ratios(nConsumer, bConsumer), webhook: nWebhook ? ratios(nWebhook, bWebhook) : null },
       };
     }
   } finally {
+    await tap.stop();
     await raw.stop();
     if (sub) await unsubscribe(requireApp(ctx).url, ctx.adminToken, sub.id);
   }

@@ -40,6 +40,7 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
       rows.push([`${at} writes answered (records sent) during the window, per second`, fmt(l.nestream.achievedRate), fmt(l.baseline.achievedRate), '']);
       rows.push([`${at} HTTP answer p50 / p95 / p99 (ms, from its slot in the schedule)`, pct(l.nestream.writeLatency), '', '']);
       rows.push([`${at} commit → consumer p50 / p95 / p99 (ms)`, pct(l.nestream.consumer), pct(l.baseline.consumer), `${x(l.ratio.consumer.p50)} / ${x(l.ratio.consumer.p95)} / ${x(l.ratio.consumer.p99)}`]);
+      rows.push([`${at}   commit → sent by the relay (record timestamp) p50 / p95 / p99 (ms)`, pct(l.nestream.relay), '', '']);
       if (l.nestream.webhook && l.baseline.webhook && l.ratio.webhook) {
         rows.push([`${at} commit → webhook p50 / p95 / p99 (ms)`, pct(l.nestream.webhook), pct(l.baseline.webhook), `${x(l.ratio.webhook.p50)} / ${x(l.ratio.webhook.p95)} / ${x(l.ratio.webhook.p99)}`]);
       } else {
