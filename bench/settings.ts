@@ -182,3 +182,11 @@ export function parseArgs(argv: string[]): BenchSettings {
 
 const VALUED = new Set(['out', 'phases', 'kafka', 'warmup-ms', 'measure-ms', 'ingest-events', 'fanout-events', 'concurrency', 'rates', 'database-url', 'raw-database-url']);
 const SWITCHES = new Set(['smoke', 'no-build', 'cpu-prof', 'split', 'help']);
+
+/** An app setting a raw baseline matches: the app's default, or the run's BENCH_APP_<NAME> override. */
+export function appSetting(name: string, appDefault: number): number {
+  return Number(process.env[`BENCH_APP_${name}`] ?? appDefault);
+}
+
+/** The app's default KAFKA_CONSUMER_CONCURRENCY: the raw consumers take as many partitions at once. */
+export const rawConsumerConcurrency = (): number => appSetting('KAFKA_CONSUMER_CONCURRENCY', 6);

@@ -1,7 +1,7 @@
 // Raw baseline (c) of event latency: what the outbox relay, the Kafka consumer and the webhook
 // dispatcher do, without the database or the framework. Records enter an in-memory queue at the
 // offered rate (the "commit"); a relay loop sends everything queued with an idempotent producer and
-// acks=all, as OutboxRelay does; a kafkajs consumer (eachMessage, 3 partitions at once, like Nest's)
+// acks=all, as OutboxRelay does; a kafkajs consumer (eachMessage, as many partitions at once as the app's consumer)
 // notes when each record arrives and POSTs a Standard Webhooks-signed request to the receiver.
 // Started by bench/run.ts; config is argv[2] (JSON); each {run} message answers with {results}.
 import { performance } from 'node:perf_hooks';
@@ -66,7 +66,7 @@ await consumer.connect();
 await consumer.subscribe({ topic: config.topic, fromBeginning: true });
 const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
 await consumer.run({
-  partitionsConsumedConcurrently: 3,
+  partitionsConsumedConcurrently: config.concurrency,
   eachMessage: async ({ message }) => {
     const at = now();
     const body = message.value.toString('utf8');

@@ -5,6 +5,7 @@ import { openLoopOrders } from '../lib/load';
 import { BaselineProcess } from '../lib/processes';
 import { Percentiles, percentiles, ratios } from '../lib/stats';
 import { nowMs, sleep } from '../lib/time';
+import { rawConsumerConcurrency } from '../settings';
 import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
 
 export const ROUNDTRIP_TOPIC = 'nestream-bench.roundtrip';
@@ -86,6 +87,7 @@ export async function measureEventLatency(ctx: BenchContext): Promise<EventLaten
     groupId: `nestream-bench-roundtrip-${ctx.runId}`,
     receiverUrl: ctx.receiver.url('raw-latency'),
     secret: rawSecret,
+    concurrency: rawConsumerConcurrency(),
   });
   const { warmupMs, measureMs } = ctx.settings;
   const tap = await ctx.kafka.tap(Topics.OrderPlaced);

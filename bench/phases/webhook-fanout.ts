@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Topics } from '../../src/events';
+import { appSetting } from '../settings';
 import { BenchContext, drain, requireApp } from '../context';
 import { closedLoopOrders } from '../lib/load';
 import { BaselineProcess, RssSampler } from '../lib/processes';
@@ -112,7 +113,7 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
   ctx.receiver.clear();
   const channels = Array.from({ length: subscriptions }, (_, i) => ({ url: ctx.receiver.url(`raw-fanout-${i}`), secret: `whsec_${randomBytes(32).toString('base64')}` }));
   // The app's dispatcher concurrency (WEBHOOK_DISPATCH_CONCURRENCY), unless the run overrides it.
-  const concurrency = Number(process.env.BENCH_APP_WEBHOOK_DISPATCH_CONCURRENCY ?? RAW_FANOUT_CONCURRENCY);
+  const concurrency = appSetting('WEBHOOK_DISPATCH_CONCURRENCY', RAW_FANOUT_CONCURRENCY);
   const raw = await BaselineProcess.start('raw-fanout.mjs', { concurrency });
   let baseline: FanoutRun;
   try {

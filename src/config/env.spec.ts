@@ -34,7 +34,7 @@ describe('validateEnv', () => {
       KAFKA_REPLICATION_FACTOR: 1,
       KAFKA_MIN_INSYNC_REPLICAS: 1,
       KAFKA_SSL: false,
-      KAFKA_CONSUMER_CONCURRENCY: 3,
+      KAFKA_CONSUMER_CONCURRENCY: 6,
       EVENT_SOURCE: '/nestream',
       OUTBOX_POLL_INTERVAL_MS: 500,
       OUTBOX_BATCH_SIZE: 500,

@@ -101,8 +101,13 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   KAFKA_SASL_PASSWORD?: string;
 
+  /**
+   * Partitions one instance hands to its handlers at once (kafkajs' partitionsConsumedConcurrently).
+   * As many as a topic has partitions: with 3, a record waited for other partitions' batches, and
+   * commit → consumer p99 at 1,000 writes/s was 343–383 ms on two cores against 181–191 ms with 6.
+   */
   @Transform(toInt) @IsInt() @Min(1) @Max(64)
-  KAFKA_CONSUMER_CONCURRENCY = 3;
+  KAFKA_CONSUMER_CONCURRENCY = 6;
 
   /**
    * How long the group waits for a silent member before handing its partitions to the others: the
