@@ -252,16 +252,20 @@ export class EnvironmentVariables {
   /**
    * Requests in flight at once per subscription, across all instances. A request holds its place from
    * its claim to its recorded result (tens of milliseconds under load), so this bounds a subscription's
-   * deliveries per second: 5 kept one busy subscription at about 150/s.
+   * deliveries per second: 5 kept one busy subscription at about 150/s, and 10 below the 600–680
+   * orders/s one instance wrote on two cores (its backlog grew for as long as the writes ran:
+   * commit → webhook p99 11.8 s after 13 s at 1,000 writes/s offered, 318 ms with 50). Lower it for a
+   * receiver that cannot take this many requests at once.
    */
   @Transform(toInt) @IsInt() @Min(1) @Max(1000)
-  WEBHOOK_ENDPOINT_CONCURRENCY = 10;
+  WEBHOOK_ENDPOINT_CONCURRENCY = 50;
 
   /**
    * Requests in flight at once per instance, all subscriptions together. Each claim takes the places
    * freed since the last one, so more places mean fewer claims per delivery: with ten subscriptions
    * on two cores, 100 sent 2,175–2,203 deliveries/s (a backlog: 3,891–4,127/s) where 50 sent 1,838
-   * (2,878). It matches ten subscriptions at WEBHOOK_ENDPOINT_CONCURRENCY.
+   * (2,878). Ten subscriptions at a WEBHOOK_ENDPOINT_CONCURRENCY of 50 sent as many with 100 places
+   * as at 10 (2,740–2,893 against 2,766–3,091 deliveries/s).
    */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
   WEBHOOK_DISPATCH_CONCURRENCY = 100;
