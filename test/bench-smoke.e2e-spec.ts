@@ -75,7 +75,7 @@ describe('npm run bench -- --smoke', () => {
     }
   });
 
-  it('reports commit → consumer and commit → webhook latency at each rate beside the raw Kafka round trip', () => {
+  it('reports commit → consumer (with the relay\'s share) and commit → webhook latency at each rate beside the raw Kafka round trip', () => {
     expect(result.eventLatency.webhooks.status).toBe('measured');
     expect(result.eventLatency.webhooks.signatures.valid).toBe(result.eventLatency.webhooks.signatures.checked);
     for (const [key, level] of Object.entries<any>(result.eventLatency.levels)) {
@@ -83,6 +83,9 @@ describe('npm run bench -- --smoke', () => {
         expectPercentiles(level[side].consumer, `${key}.${side}.consumer`);
         expectPercentiles(level[side].webhook, `${key}.${side}.webhook`);
       }
+      // Every write's record was seen on the topic, so the relay's share is measured, not guessed.
+      expectPercentiles(level.nestream.relay, `${key}.nestream.relay`);
+      expect(level.nestream.relay.missing).toBe(0);
       expectPercentiles(level.ratio.consumer, `${key}.ratio.consumer`);
       expectPercentiles(level.ratio.webhook, `${key}.ratio.webhook`);
     }

@@ -99,7 +99,8 @@ export async function measureEventLatency(ctx: BenchContext): Promise<EventLaten
       const ids = run.writes.map((w) => w.id!);
       const settleUntil = nowMs() + SETTLE_MS;
       let handled = await handledAt(ctx, ids);
-      while (nowMs() < settleUntil && (handled.size < ids.length || (sub && ctx.receiver.firstArrivals('latency').size < ids.length))) {
+      const tapped = () => ids.every((id) => tap.sentAt.has(id));
+      while (nowMs() < settleUntil && (handled.size < ids.length || !tapped() || (sub && ctx.receiver.firstArrivals('latency').size < ids.length))) {
         await sleep(100);
         handled = await handledAt(ctx, ids);
       }
