@@ -104,7 +104,7 @@ export class EnvironmentVariables {
   /**
    * Partitions one instance hands to its handlers at once (kafkajs' partitionsConsumedConcurrently).
    * As many as a topic has partitions: with 3, a record waited for other partitions' batches, and
-   * commit → consumer p99 at 1,000 writes/s was 343–383 ms on two cores against 181–191 ms with 6.
+   * commit → consumer p99 at 1,000 writes/s was 343–383 ms on two cores against 179–224 ms with 6.
    */
   @Transform(toInt) @IsInt() @Min(1) @Max(64)
   KAFKA_CONSUMER_CONCURRENCY = 6;
@@ -265,7 +265,7 @@ export class EnvironmentVariables {
    * freed since the last one, so more places mean fewer claims per delivery: with ten subscriptions
    * on two cores, 100 sent 2,175–2,203 deliveries/s (a backlog: 3,891–4,127/s) where 50 sent 1,838
    * (2,878). Ten subscriptions at a WEBHOOK_ENDPOINT_CONCURRENCY of 50 sent as many with 100 places
-   * as at 10 (2,740–2,893 against 2,766–3,091 deliveries/s).
+   * as at 10 (2,740–2,966 against 2,538–3,176 deliveries/s, within this machine's noise).
    */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
   WEBHOOK_DISPATCH_CONCURRENCY = 100;
