@@ -1,4 +1,5 @@
 import { join, relative, resolve } from 'node:path';
+import { EnvironmentVariables } from '../src/config/env';
 
 export const ROOT = join(__dirname, '..');
 export const RESULTS_DIR = join(ROOT, 'bench-results');
@@ -183,10 +184,12 @@ export function parseArgs(argv: string[]): BenchSettings {
 const VALUED = new Set(['out', 'phases', 'kafka', 'warmup-ms', 'measure-ms', 'ingest-events', 'fanout-events', 'concurrency', 'rates', 'database-url', 'raw-database-url']);
 const SWITCHES = new Set(['smoke', 'no-build', 'cpu-prof', 'split', 'help']);
 
-/** An app setting a raw baseline matches: the app's default, or the run's BENCH_APP_<NAME> override. */
-export function appSetting(name: string, appDefault: number): number {
-  return Number(process.env[`BENCH_APP_${name}`] ?? appDefault);
-}
+type NumericSetting = { [K in keyof EnvironmentVariables]-?: EnvironmentVariables[K] extends number ? K : never }[keyof EnvironmentVariables];
 
-/** The app's default KAFKA_CONSUMER_CONCURRENCY: the raw consumers take as many partitions at once. */
-export const rawConsumerConcurrency = (): number => appSetting('KAFKA_CONSUMER_CONCURRENCY', 6);
+/**
+ * An app setting a raw baseline matches: the run's BENCH_APP_<NAME> override, else the app's own
+ * default (read from its settings class, so a changed default reaches the baselines too).
+ */
+export function appSetting(name: NumericSetting): number {
+  return Number(process.env[`BENCH_APP_${name}`] ?? new EnvironmentVariables()[name]);
+}

@@ -5,7 +5,7 @@ import { openLoopOrders } from '../lib/load';
 import { BaselineProcess } from '../lib/processes';
 import { Percentiles, percentiles, ratios } from '../lib/stats';
 import { nowMs, sleep } from '../lib/time';
-import { rawConsumerConcurrency } from '../settings';
+import { appSetting } from '../settings';
 import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
 
 export const ROUNDTRIP_TOPIC = 'nestream-bench.roundtrip';
@@ -87,7 +87,8 @@ export async function measureEventLatency(ctx: BenchContext): Promise<EventLaten
     groupId: `nestream-bench-roundtrip-${ctx.runId}`,
     receiverUrl: ctx.receiver.url('raw-latency'),
     secret: rawSecret,
-    concurrency: rawConsumerConcurrency(),
+    // As many partitions at once as the app's consumer.
+    concurrency: appSetting('KAFKA_CONSUMER_CONCURRENCY'),
   });
   const { warmupMs, measureMs } = ctx.settings;
   const tap = await ctx.kafka.tap(Topics.OrderPlaced);

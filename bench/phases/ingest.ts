@@ -5,7 +5,7 @@ import { storedRange } from '../lib/database';
 import { AppDeployment, BaselineProcess, RssSampler } from '../lib/processes';
 import { ratio, round } from '../lib/stats';
 import { nowMs, sleep } from '../lib/time';
-import { rawConsumerConcurrency } from '../settings';
+import { appSetting } from '../settings';
 import type { Pool } from 'pg';
 
 /** Outside order ids start here: far above anything the write phases create. */
@@ -95,7 +95,8 @@ export async function measureIngest(ctx: BenchContext, marks: IngestMarks, start
     topic: Topics.OrderPlaced,
     databaseUrl: ctx.settings.rawDatabaseUrl,
     poolSize: ctx.settings.poolSize,
-    concurrency: rawConsumerConcurrency(),
+    // As many partitions at once as the app's consumer.
+    concurrency: appSetting('KAFKA_CONSUMER_CONCURRENCY'),
   });
   sampler = new RssSampler(raw.pid).start();
   let baseline: IngestRun;

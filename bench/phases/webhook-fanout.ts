@@ -8,8 +8,6 @@ import { ratio, round } from '../lib/stats';
 import { nowMs, sleep } from '../lib/time';
 import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
 
-/** The app's default WEBHOOK_DISPATCH_CONCURRENCY: the raw baseline sends as many requests at once. */
-const RAW_FANOUT_CONCURRENCY = 100;
 /** Outside order ids of the run from the topic: above the ingest phase's (each run has a new database). */
 const FROM_TOPIC_FIRST_ID = 700_000_000;
 
@@ -112,8 +110,8 @@ export async function measureFanout(ctx: BenchContext): Promise<FanoutResult> {
 
   ctx.receiver.clear();
   const channels = Array.from({ length: subscriptions }, (_, i) => ({ url: ctx.receiver.url(`raw-fanout-${i}`), secret: `whsec_${randomBytes(32).toString('base64')}` }));
-  // The app's dispatcher concurrency (WEBHOOK_DISPATCH_CONCURRENCY), unless the run overrides it.
-  const concurrency = appSetting('WEBHOOK_DISPATCH_CONCURRENCY', RAW_FANOUT_CONCURRENCY);
+  // As many requests at once as the app's dispatcher.
+  const concurrency = appSetting('WEBHOOK_DISPATCH_CONCURRENCY');
   const raw = await BaselineProcess.start('raw-fanout.mjs', { concurrency });
   let baseline: FanoutRun;
   try {
