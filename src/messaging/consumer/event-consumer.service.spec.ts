@@ -3,6 +3,7 @@ import type { KafkaContext } from '@nestjs/microservices';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AppConfig } from '../../config/app.config';
 import type { Metrics } from '../../observability/metrics';
+import { KafkaBatchContext } from '../kafka/kafka-batch-context';
 import { DeadLetter, DeadLetterService } from './dead-letter.service';
 import { ConsumedEvent, EventConsumer, UnprocessableEventError } from './event-consumer.service';
 
@@ -401,6 +402,41 @@ describe('EventConsumer group commit', () => {
 
     expect(appliedOffsets(effect)).toEqual(['10', '11', '10', '11']);
     expect(dataSource.transaction).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('EventConsumer with a chunk of records (one call per chunk)', () => {
+  beforeEach(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterEach(() => jest.restoreAllMocks());
+
+  const user = (id: number, offset: number) => record({ value: json({ id, name: `user ${id}` }), key: Buffer.from(String(id)), offset: String(offset) });
+  const chunk = (...messages: FakeRecord[]) => new KafkaBatchContext(messages as never, 0, 'user_created', {} as never, async () => undefined, {} as never);
+
+  it('applies the readable records in one transaction, in offset order, and sets the unreadable one aside', async () => {
+    const { consumer, effect, dataSource, deadLetter } = setup();
+    const ctx = chunk(user(1, 10), record({ value: Buffer.from('not json'), offset: '11' }), user(3, 12));
+
+    await consumer.handle(CONSUMER, 'user_created', ctx, effect);
+
+    expect(dataSource.transaction).toHaveBeenCalledTimes(1);
+    expect(effect.mock.calls.map(([event]) => event.offset)).toEqual(['10', '12']);
+    expect(deadLetter()).toMatchObject({ consumer: '*', offset: '11' });
+    expect(ctx.firstFailure()).toBeUndefined();
+  });
+
+  it('names the first record it could not handle, and rejects once the others are settled', async () => {
+    const { consumer, effect, deadLetters } = setup();
+    effect.mockImplementation(async (event) => {
+      if (event.offset === '11') throw new Error('user 2 is broken');
+    });
+    deadLetters.setAside.mockRejectedValue(new Error('dead_letters is unreachable'));
+    const ctx = chunk(user(1, 10), user(2, 11), user(3, 12));
+
+    await expect(consumer.handle(CONSUMER, 'user_created', ctx, effect)).rejects.toThrow();
+
+    expect(ctx.firstFailure()).toMatchObject({ index: 1 });
+    // 10 was applied (with the batch that failed at 11, then alone); 12 never was.
+    expect(effect.mock.calls.map(([event]) => event.offset)).not.toContain('12');
   });
 });
 

@@ -5,6 +5,7 @@ import { appConfig, AppConfig } from '../../config/app.config';
 import { EventType, readEventPayload, schemaVersionOf } from '../../events';
 import { childOf, parseTraceparent, runInTrace, TraceContext, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
 import { readEnvelope, ReceivedMetadata, recordId } from '../envelope';
+import { KafkaBatchContext, messagesOf } from '../kafka/kafka-batch-context';
 import { Metrics } from '../../observability/metrics';
 import { isDatabaseUnavailable } from '../../persistence/database-unavailable';
 import { openBeforeCommit, runBeforeCommit, withBeforeCommit } from '../../persistence/transaction-hooks';
@@ -72,21 +73,52 @@ export class EventConsumer {
     this.debugLogs = DEBUG_LEVELS.has(config.http.logLevel);
   }
 
+  /**
+   * Runs `effect` once per record of `ctx` (a chunk from BatchingKafkaServer, or one record) for
+   * `consumer`. Resolves when every record is applied, set aside or ignored; rejects when one could
+   * not be (it is delivered again), after telling a chunk's context which one.
+   */
   handle<T>(consumer: string, type: EventType, ctx: KafkaContext, effect: Effect<T>, options: HandleOptions<T> = {}): Promise<void> {
-    const record = this.readOnce(ctx, type);
-    // Each consumer's work on the record is a span of the trace of the request that produced it; logs
-    // written meanwhile carry it.
-    const trace = childOf(record.received.parentTrace);
-    if (!record.ok) return runInTrace(trace, () => this.setAside(ctx, record.received, consumer, ANY_CONSUMER, record.reason, 0));
-    const event = record.event as ConsumedEvent<T>;
-    if (options.ignore?.(event)) {
-      this.metrics.eventConsumed(event.topic, consumer, 'ignored');
-      return Promise.resolve();
-    }
+    const messages = messagesOf(ctx);
+    const topic = ctx.getTopic();
+    const partition = ctx.getPartition();
     return new Promise((resolve, reject) => {
-      const work: Work = { event, effect: effect as Effect<unknown>, ctx, received: record.received, trace, resolve, reject };
-      this.queueOf(consumer).push(work);
-      this.schedule(consumer);
+      // One promise per call, not per record: a chunk of 100 records goes to five consumers.
+      let pending = messages.length + 1;
+      let failure: { reason: unknown } | undefined;
+      const done = () => {
+        pending -= 1;
+        if (pending > 0) return;
+        if (failure) reject(failure.reason);
+        else resolve();
+      };
+      let queued = false;
+      messages.forEach((message, index) => {
+        const failed = (reason: unknown) => {
+          if (ctx instanceof KafkaBatchContext) ctx.recordFailed(index, reason);
+          failure ??= { reason };
+          done();
+        };
+        const record = this.readOnce(message, topic, partition, type);
+        // Each consumer's work on the record is a span of the trace of the request that produced it; logs
+        // written meanwhile carry it.
+        const trace = childOf(record.received.parentTrace);
+        if (!record.ok) {
+          const where = { topic, partition, message, received: record.received };
+          runInTrace(trace, () => this.setAside(where, consumer, ANY_CONSUMER, record.reason, 0)).then(done, failed);
+          return;
+        }
+        const event = record.event as ConsumedEvent<T>;
+        if (options.ignore?.(event)) {
+          this.metrics.eventConsumed(event.topic, consumer, 'ignored');
+          done();
+          return;
+        }
+        this.queueOf(consumer).push({ event, effect: effect as Effect<unknown>, ctx, message, received: record.received, trace, resolve: done, reject: failed });
+        queued = true;
+      });
+      if (queued) this.schedule(consumer);
+      done();
     });
   }
 
@@ -95,21 +127,17 @@ export class EventConsumer {
    * headers and envelope, then the value parsed, validated against the schema version it names and
    * upcast. The event is shared between the consumers, so effects must not change it.
    */
-  private readOnce(ctx: KafkaContext, type: EventType): RecordRead {
-    const message = ctx.getMessage();
+  private readOnce(message: KafkaMessage, topic: string, partition: number, type: EventType): RecordRead {
     const cached = this.records.get(message);
     if (cached?.type === type) return cached;
     const received = receive(message);
     const read = readRecord(type, received.value, received.metadata.dataschema);
-    const record: RecordRead = read.ok ? { ok: true, type, received, event: this.eventOf(ctx, type, received, read) } : { ...read, type, received };
+    const record: RecordRead = read.ok ? { ok: true, type, received, event: this.eventOf(message, topic, partition, type, received, read) } : { ...read, type, received };
     this.records.set(message, record);
     return record;
   }
 
-  private eventOf(ctx: KafkaContext, type: EventType, received: Received, read: PayloadRead): ConsumedEvent<unknown> {
-    const message = ctx.getMessage();
-    const topic = ctx.getTopic();
-    const partition = ctx.getPartition();
+  private eventOf(message: KafkaMessage, topic: string, partition: number, type: EventType, received: Received, read: PayloadRead): ConsumedEvent<unknown> {
     const { metadata } = received;
     return {
       type,
@@ -128,13 +156,12 @@ export class EventConsumer {
   }
 
   /** Dead-letters the record for `who` (one consumer, or any), counted as `consumer`'s outcome. */
-  private setAside(ctx: KafkaContext, received: Received, consumer: string, who: string, reason: string, attempts: number): Promise<void> {
-    const message = ctx.getMessage();
-    this.metrics.eventConsumed(ctx.getTopic(), consumer, 'dead_lettered');
+  private setAside({ topic, partition, message, received }: RecordAt, consumer: string, who: string, reason: string, attempts: number): Promise<void> {
+    this.metrics.eventConsumed(topic, consumer, 'dead_lettered');
     return this.deadLetters.setAside({
       consumer: who,
-      topic: ctx.getTopic(),
-      partition: ctx.getPartition(),
+      topic,
+      partition,
       offset: message.offset,
       timestamp: message.timestamp,
       key: message.key == null ? null : String(message.key),
@@ -280,7 +307,7 @@ export class EventConsumer {
         }
         if (err instanceof UnprocessableEventError || attempt >= maxAttempts) {
           this.logger.warn(`${consumer}: ${event.topic}[${event.partition}]@${event.offset} dead-lettered after ${attempt} attempt(s): ${reason}`);
-          return this.setAside(ctx, work.received, consumer, consumer, reason, attempt);
+          return this.setAside({ topic: event.topic, partition: event.partition, message: work.message, received: work.received }, consumer, consumer, reason, attempt);
         }
         this.metrics.eventConsumed(event.topic, consumer, 'retried');
         await heartbeat(ctx);
@@ -323,6 +350,14 @@ interface Received {
 
 type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
 
+/** A record and where it was read, for dead-lettering it. */
+interface RecordAt {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  received: Received;
+}
+
 /** The record's headers, envelope and value. */
 function receive(message: KafkaMessage): Received {
   const headers = stringHeaders(message.headers as Record<string, unknown>);
@@ -336,7 +371,9 @@ const DEBUG_LEVELS = new Set(['debug', 'trace']);
 interface Work {
   event: ConsumedEvent<unknown>;
   effect: Effect<unknown>;
+  /** The record's context, for heartbeats while it waits: a chunk's, or its own. */
   ctx: KafkaContext;
+  message: KafkaMessage;
   received: Received;
   trace: TraceContext;
   resolve: () => void;

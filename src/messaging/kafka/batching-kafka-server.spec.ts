@@ -1,8 +1,9 @@
-import type { Consumer, EachMessagePayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
 import { throwError } from 'rxjs';
 import { KafkaContext, ServerKafka } from '@nestjs/microservices';
 import { BatchingKafkaServer, subscribeWhenKnown } from './batching-kafka-server';
+import { KafkaBatchContext } from './kafka-batch-context';
 
 // kafkajs' typings declare narrower constructors than the ones its code calls.
 const ProtocolError = KafkaJSProtocolError as unknown as new (answer: { type: string; code: number; retriable: boolean; message: string }) => Error;
@@ -63,37 +64,53 @@ describe('BatchingKafkaServer routes', () => {
 });
 
 describe('BatchingKafkaServer dispatch to event handlers', () => {
+  type Handler = (data: unknown, ctx: KafkaContext) => unknown;
   type Dispatch = {
-    addHandler(pattern: unknown, callback: (data: unknown, ctx: KafkaContext) => unknown, isEventHandler?: boolean): void;
-    handleMessage(payload: EachMessagePayload): Promise<void>;
+    addHandler(pattern: unknown, callback: Handler, isEventHandler?: boolean): void;
+    handleBatch(payload: EachBatchPayload): Promise<void>;
   };
-  const server = () => new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100) as unknown as Dispatch;
-  const record = (offset: string): EachMessagePayload =>
-    ({
+  const server = (chunkSize = 100) => new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, chunkSize) as unknown as Dispatch;
+
+  /** A fetched batch of order_placed[2] at these offsets, and the offsets the server resolved. */
+  function batchAt(...offsets: number[]): { payload: EachBatchPayload; resolved: string[] } {
+    const resolved: string[] = [];
+    const messages = offsets.map((o) => ({ offset: String(o), key: Buffer.from('7'), value: Buffer.from(`{"id":${o}}`), headers: {}, timestamp: '0', attributes: 0 }));
+    const batch = {
       topic: 'order_placed',
       partition: 2,
-      message: { offset, key: Buffer.from('7'), value: Buffer.from('{"id":7}'), headers: {}, timestamp: '0', attributes: 0 },
+      messages,
+      firstOffset: () => messages[0].offset,
+      lastOffset: () => messages[messages.length - 1].offset,
+    };
+    const payload = {
+      batch,
       heartbeat: async () => undefined,
       pause: () => () => undefined,
-    }) as unknown as EachMessagePayload;
+      resolveOffset: (offset: string) => void resolved.push(offset),
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload;
+    return { payload, resolved };
+  }
 
-  it('hands each record once to every handler of its topic, with the record in its context', async () => {
-    const s = server();
+  const offsetsIn = (ctx: KafkaContext) => (ctx as KafkaBatchContext).getMessages().map((m) => m.offset);
+
+  it('hands each chunk once to every handler of its topic, with its records in order in the context', async () => {
+    const s = server(2);
     const seen: string[] = [];
-    const handler = (name: string) => async (_data: unknown, ctx: KafkaContext) => {
-      seen.push(`${name}@${ctx.getMessage().offset}/${ctx.getTopic()}[${ctx.getPartition()}]`);
+    const handler = (name: string) => async (data: unknown, ctx: KafkaContext) => {
+      seen.push(`${name}@${offsetsIn(ctx).join(',')}/${ctx.getTopic()}[${ctx.getPartition()}] ${(data as unknown[]).map((v) => JSON.stringify(v)).join(' ')}`);
     };
-    for (const name of ['enrichment', 'analytics', 'live']) s.addHandler('order_placed', handler(name), true);
-    await s.handleMessage(record('41'));
-    await s.handleMessage(record('42'));
+    for (const name of ['enrichment', 'analytics']) s.addHandler('order_placed', handler(name), true);
+    const { payload, resolved } = batchAt(41, 42, 43);
+    await s.handleBatch(payload);
     expect(seen).toEqual([
-      'enrichment@41/order_placed[2]',
-      'analytics@41/order_placed[2]',
-      'live@41/order_placed[2]',
-      'enrichment@42/order_placed[2]',
-      'analytics@42/order_placed[2]',
-      'live@42/order_placed[2]',
+      'enrichment@41,42/order_placed[2] {"id":41} {"id":42}',
+      'analytics@41,42/order_placed[2] {"id":41} {"id":42}',
+      'enrichment@43/order_placed[2] {"id":43}',
+      'analytics@43/order_placed[2] {"id":43}',
     ]);
+    expect(resolved).toEqual(['42', '43']);
   });
 
   it('does not let Nest chain the handlers (a chained one would be called twice)', () => {
@@ -104,20 +121,38 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
     expect(first.next).toBeUndefined();
   });
 
-  it('fails the record when any handler fails, by rejecting or with an erroring stream, after starting them all', async () => {
+  it('resolves the records before the first one a handler failed, and fails the batch there', async () => {
+    const s = server(3);
+    s.addHandler('order_placed', async (_data, ctx) => {
+      if (offsetsIn(ctx).includes('14')) (ctx as KafkaBatchContext).recordFailed(1, new Error('order 14 failed'));
+    }, true);
+    s.addHandler('order_placed', async (_data, ctx) => {
+      if (offsetsIn(ctx).includes('14')) (ctx as KafkaBatchContext).recordFailed(2, new Error('order 15 failed'));
+    }, true);
+    const { payload, resolved } = batchAt(10, 11, 12, 13, 14, 15);
+    await expect(s.handleBatch(payload)).rejects.toThrow('order 14 failed');
+    expect(resolved).toEqual(['12', '13']);
+  });
+
+  it("fails the whole chunk for a handler that fails without naming a record, whatever another handler named", async () => {
     const s = server();
     const started: string[] = [];
     s.addHandler('order_placed', async () => void started.push('ok'), true);
     s.addHandler('order_placed', () => (started.push('stream'), throwError(() => new Error('effect failed'))), true);
-    s.addHandler('order_placed', async () => void started.push('last'), true);
-    await expect(s.handleMessage(record('1'))).rejects.toThrow('effect failed');
-    expect(started).toEqual(['ok', 'stream', 'last']);
+    s.addHandler('order_placed', async (_data, ctx) => {
+      started.push('names one');
+      (ctx as KafkaBatchContext).recordFailed(1, new Error('the second failed'));
+    }, true);
+    const first = batchAt(1, 2, 3);
+    await expect(s.handleBatch(first.payload)).rejects.toThrow('effect failed');
+    expect(started).toEqual(['ok', 'stream', 'names one']);
+    expect(first.resolved).toEqual([]);
 
     const t = server();
     t.addHandler('order_placed', async () => {
       throw new Error('rejected');
     }, true);
-    await expect(t.handleMessage(record('1'))).rejects.toThrow('rejected');
+    await expect(t.handleBatch(batchAt(1).payload)).rejects.toThrow('rejected');
   });
 });
 
