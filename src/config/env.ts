@@ -154,7 +154,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(60000)
   CONSUMER_RETRY_BACKOFF_MS = 200;
 
-  /** Most records one consumer applies in one transaction; 1 gives every record its own transaction. */
+  /** Most records one consumer applies in one transaction, and one `@EventPattern` call gets; 1 gives every record its own. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000)
   CONSUMER_BATCH_SIZE = 100;
 
