@@ -87,6 +87,24 @@ describe('Events written by producers outside Nestream', () => {
     expect(order).toMatchObject({ amount: 25.5, customer: { id: user.id, name: user.name, email: user.email } });
   });
 
+  it('spends no enrichment transaction on an outside order without a user (it has no customer to copy)', async () => {
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    const key = unique('one-partition');
+    const ceId = unique('evt-no-user');
+    const id = anOutsideId();
+    await outside.send(Topics.OrderPlaced, JSON.stringify({ id, product: 'sofa', amount: 100 }), key, { ce_id: ceId });
+    // Same key, same partition: once this later order is enriched, the enrichment is past the first.
+    const marker = anOutsideId();
+    await outside.send(Topics.OrderPlaced, JSON.stringify({ id: marker, userId: user.id, product: 'lamp', amount: 1 }), key);
+    await waitFor('the later order with its customer', async () => (await e2e.http.get(`/orders/${marker}`)).body.customer);
+
+    const rows = await e2e.db.query(`SELECT consumer FROM inbox WHERE message_id = $1`, [ceId]);
+    const consumers = rows.map((r: { consumer: string }) => r.consumer);
+    expect(consumers).toContain('persistence.ingest');
+    expect(consumers).not.toContain('orders.enrichment');
+    expect(await visible(`/orders/${id}`)).toMatchObject({ id, userId: null });
+  });
+
   it('recognises its own events and lets them go by: no transaction, not applied twice', async () => {
     const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
     const own = await published.next('our own user_created', (r) => r.key === String(user.id));
