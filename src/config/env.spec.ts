@@ -40,6 +40,7 @@ describe('validateEnv', () => {
       OUTBOX_BATCH_SIZE: 500,
       CONSUMER_MAX_ATTEMPTS: 3,
       CONSUMER_RETRY_BACKOFF_MS: 200,
+      CONSUMER_BATCH_SIZE: 500,
       HTTP_BODY_LIMIT_BYTES: 1024 * 1024,
       LOG_LEVEL: 'info',
     });
