@@ -9,7 +9,7 @@ import { appSetting } from '../settings';
 import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
 
 export const ROUNDTRIP_TOPIC = 'nestream-bench.roundtrip';
-/** The consumer whose inbox row says "a Nest consumer handled the event" (enrichment reads every order_placed). */
+/** The consumer whose inbox row says "a Nest consumer handled the event" (the enrichment handles every order_placed with a user, as every order the harness POSTs has). */
 const CONSUMER = 'orders.enrichment';
 /**
  * Longest wait, after a run, for its last events to be handled and delivered. An event still missing

@@ -9,8 +9,10 @@ import { OutsideOrders } from './support/load';
 import { printLine, progress } from './support/summary';
 import { withDb } from './support/tally';
 
-/** Every consumer of order_placed: an order is done once each has its inbox row. */
-// The consumers with work for an outside order without a user (the enrichment has none: no transaction).
+/**
+ * The consumers of order_placed with work for an outside order without a user (the enrichment has none,
+ * so no inbox row): an order is done once each has its inbox row.
+ */
 const ORDER_PLACED_CONSUMERS = ['persistence.ingest', 'analytics', 'live.feed', 'webhooks.fanout'];
 const BACKLOG = 10_000;
 

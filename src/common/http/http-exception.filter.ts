@@ -24,7 +24,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpExceptionFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
-    // Kafka handlers never throw (the consumer pipeline catches); anything else passes through unchanged.
+    // Not HTTP (a Kafka handler whose record failed): passed through unchanged, for the transport to redeliver.
     if (host.getType() !== 'http') return throwError(() => exception);
     const res = host.switchToHttp().getResponse<Response>();
     if (isDatabaseUnavailable(exception)) {

@@ -83,10 +83,10 @@ export class EventConsumer {
     const topic = ctx.getTopic();
     const partition = ctx.getPartition();
     return new Promise((resolve, reject) => {
-      // One promise per call, not per record: a chunk of 100 records goes to five consumers.
+      // One promise per call, not per record: a chunk of hundreds of records goes to five consumers.
       let pending = messages.length + 1;
       let failure: { reason: unknown } | undefined;
-      const done = () => {
+      const settledOne = () => {
         pending -= 1;
         if (pending > 0) return;
         if (failure) reject(failure.reason);
@@ -94,31 +94,46 @@ export class EventConsumer {
       };
       let queued = false;
       messages.forEach((message, index) => {
+        // A record may be settled twice on a fallback path (resolved, then failed with its batch); the
+        // first word stands, or the chunk would settle while some of its records are still being applied.
+        let settled = false;
+        const done = () => {
+          if (settled) return;
+          settled = true;
+          settledOne();
+        };
         const failed = (reason: unknown) => {
+          if (settled) return;
+          settled = true;
           if (ctx instanceof KafkaBatchContext) ctx.recordFailed(index, reason);
           failure ??= { reason };
-          done();
+          settledOne();
         };
-        const record = this.readOnce(message, topic, partition, type);
-        // Each consumer's work on the record is a span of the trace of the request that produced it; logs
-        // written meanwhile carry it.
-        const trace = childOf(record.received.parentTrace);
-        if (!record.ok) {
-          const where = { topic, partition, message, received: record.received };
-          runInTrace(trace, () => this.setAside(where, consumer, ANY_CONSUMER, record.reason, 0)).then(done, failed);
-          return;
+        try {
+          const record = this.readOnce(message, topic, partition, type);
+          // Each consumer's work on the record is a span of the trace of the request that produced it; logs
+          // written meanwhile carry it.
+          const trace = childOf(record.received.parentTrace);
+          if (!record.ok) {
+            const where = { topic, partition, message, received: record.received };
+            runInTrace(trace, () => this.setAside(where, consumer, ANY_CONSUMER, record.reason, 0)).then(done, failed);
+            return;
+          }
+          const event = record.event as ConsumedEvent<T>;
+          if (options.ignore?.(event)) {
+            this.metrics.eventConsumed(event.topic, consumer, 'ignored');
+            done();
+            return;
+          }
+          this.queueOf(consumer).push({ event, effect: effect as Effect<unknown>, ctx, message, received: record.received, trace, resolve: done, reject: failed });
+          queued = true;
+        } catch (err) {
+          // A bug reading this record: it alone fails, and is delivered again.
+          failed(err);
         }
-        const event = record.event as ConsumedEvent<T>;
-        if (options.ignore?.(event)) {
-          this.metrics.eventConsumed(event.topic, consumer, 'ignored');
-          done();
-          return;
-        }
-        this.queueOf(consumer).push({ event, effect: effect as Effect<unknown>, ctx, message, received: record.received, trace, resolve: done, reject: failed });
-        queued = true;
       });
       if (queued) this.schedule(consumer);
-      done();
+      settledOne();
     });
   }
 
@@ -199,7 +214,13 @@ export class EventConsumer {
         await this.applyBatch(consumer, batch, halted).catch((err: unknown) => {
           // A bug, not a bad record: fail the batch's records (they are delivered again), keep the process.
           this.logger.error(`${consumer}: applying a batch failed: ${describe(err)}`);
-          for (const work of batch) work.reject(err);
+          for (const work of batch) {
+            // Later records of these partitions must wait for them (see rejectedAfterEarlierFailure).
+            const at = BigInt(work.event.offset);
+            const earlier = halted.get(partitionOf(work));
+            if (earlier === undefined || at < earlier) halted.set(partitionOf(work), at);
+            work.reject(err);
+          }
         });
       }
     } finally {

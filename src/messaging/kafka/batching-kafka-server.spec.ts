@@ -113,6 +113,18 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
     expect(resolved).toEqual(['42', '43']);
   });
 
+  it("leaves a topic without event handlers to Nest's own dispatch, record by record", async () => {
+    const s = server();
+    const seen: string[] = [];
+    s.addHandler('order_placed', async (_data: unknown, ctx: KafkaContext) => {
+      seen.push(`${ctx instanceof KafkaBatchContext ? 'chunk' : 'record'}@${ctx.getMessage().offset}`);
+    }, false);
+    const { payload, resolved } = batchAt(7, 8);
+    await s.handleBatch(payload);
+    expect(seen).toEqual(['record@7', 'record@8']);
+    expect(resolved).toEqual(['8']);
+  });
+
   it('does not let Nest chain the handlers (a chained one would be called twice)', () => {
     const s = server();
     const first = Object.assign(async () => undefined, {} as { next?: unknown });
