@@ -16,8 +16,9 @@ describe('AnalyticsEventsController: waking the anomaly publisher', () => {
     const aggregator = new OrderAggregator({} as AppConfig);
     const em = recordingAnswers(answers);
     // Stands in for the pipeline and the fold: each handled event records the finding, then "commits".
-    const record = (aggregator as unknown as { record(em: EntityManager, f: Finding, c: object): Promise<void> }).record.bind(aggregator);
-    const consumer = { handle: async () => record(em, finding, { occurredAt: new Date() }) };
+    type Recording = { recordAll(em: EntityManager, findings: { finding: Finding; context: object }[]): Promise<void> };
+    const recordAll = (aggregator as unknown as Recording).recordAll.bind(aggregator);
+    const consumer = { handle: async () => recordAll(em, [{ finding, context: { occurredAt: new Date() } }]) };
     const publisher = { wake: jest.fn() };
     const controller = new AnalyticsEventsController(consumer as unknown as EventConsumer, aggregator, publisher as unknown as AnomalyPublisher);
     return { controller, publisher };

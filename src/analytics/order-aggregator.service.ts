@@ -49,11 +49,9 @@ export class OrderAggregator {
     const rules = this.config.analytics.rules;
     const baselines = await this.baselines(em, events, folded, rules.ordersSpikeBaselineWindows);
     // A finding is recorded once by its key: the first event that raises it is the one that counts.
-    const recorded = new Set<string>();
-    const record = async (f: Finding, c: FindingContext) => {
-      if (recorded.has(f.key)) return;
-      recorded.add(f.key);
-      await this.record(em, f, c);
+    const findings = new Map<string, { finding: Finding; context: FindingContext }>();
+    const record = (finding: Finding, context: FindingContext) => {
+      if (!findings.has(finding.key)) findings.set(finding.key, { finding, context });
     };
     for (const [i, event] of events.entries()) {
       const result = folded[i];
@@ -61,18 +59,19 @@ export class OrderAggregator {
       if (event.type === 'order_cancelled') {
         const { pane, at, cancelledInPane } = result as CancellationFolded;
         const burst = cancellationBurst(pane, cancelledInPane, rules);
-        if (burst) await record(burst, { window: pane, occurredAt: at });
+        if (burst) record(burst, { window: pane, occurredAt: at });
         continue;
       }
       const order = event.payload;
       const { at, pane, before, placedInPane } = result as PlacementFolded;
       const outlier = amountOutlier(before, { id: order.id, createdAt: order.createdAt, product: order.product, amount: order.amount }, rules);
-      if (outlier) await record(outlier, { orderId: order.id, product: order.product, userId: order.userId ?? null, occurredAt: at });
+      if (outlier) record(outlier, { orderId: order.id, product: order.product, userId: order.userId ?? null, occurredAt: at });
       for (const finding of ordersPerWindow(pane, placedInPane, baselines[i], rules)) {
         // About the minute, not the order that tipped it over.
-        await record(finding, { window: pane, occurredAt: at });
+        record(finding, { window: pane, occurredAt: at });
       }
     }
+    await this.recordAll(em, [...findings.values()]);
   }
 
   /**
@@ -100,27 +99,37 @@ export class OrderAggregator {
     return result;
   }
 
-  /** Records a finding once (by its key); the publisher turns it into an anomaly_detected event. */
-  private async record(em: EntityManager, f: Finding, c: FindingContext): Promise<void> {
+  /**
+   * Records the findings once each (by key), in the order they were found, in one statement: a round
+   * trip per finding kept the consumer's transaction, and with it every consumer's next fetch, waiting
+   * on a busy event loop. The publisher turns each into an anomaly_detected event.
+   */
+  private async recordAll(em: EntityManager, findings: { finding: Finding; context: FindingContext }[]): Promise<void> {
+    if (findings.length === 0) return;
+    const column = <T>(pick: (f: Finding, c: FindingContext) => T) => findings.map(({ finding, context }) => pick(finding, context));
     const inserted: unknown[] = await em.query(
       `INSERT INTO analytics_anomalies
          (dedupe_key, rule, message, observed, threshold, order_id, product, user_id, window_start, window_end, occurred_at, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       SELECT dedupe_key, rule, message, observed, threshold, order_id, product, user_id, window_start, window_end, occurred_at, details
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::bigint[], $7::text[], $8::bigint[],
+                     $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::jsonb[])
+              WITH ORDINALITY AS f(dedupe_key, rule, message, observed, threshold, order_id, product, user_id, window_start, window_end, occurred_at, details, n)
+        ORDER BY n
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING 1`,
       [
-        f.key,
-        f.rule,
-        f.message,
-        f.observed,
-        f.threshold,
-        c.orderId ?? null,
-        c.product ?? null,
-        c.userId ?? null,
-        c.window?.start ?? null,
-        c.window?.end ?? null,
-        c.occurredAt,
-        JSON.stringify(f.details),
+        column((f) => f.key),
+        column((f) => f.rule),
+        column((f) => f.message),
+        column((f) => f.observed),
+        column((f) => f.threshold),
+        column((_f, c) => c.orderId ?? null),
+        column((_f, c) => c.product ?? null),
+        column((_f, c) => c.userId ?? null),
+        column((_f, c) => c.window?.start ?? null),
+        column((_f, c) => c.window?.end ?? null),
+        column((_f, c) => c.occurredAt),
+        column((f) => JSON.stringify(f.details)),
       ],
     );
     if (inserted.length > 0) this.raised.note();
