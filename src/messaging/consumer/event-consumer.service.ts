@@ -5,7 +5,7 @@ import { appConfig, AppConfig } from '../../config/app.config';
 import { EventType, readEventPayload, schemaVersionOf } from '../../events';
 import { childOf, parseTraceparent, runInTrace, TraceContext, TRACEPARENT_HEADER } from '../../common/tracing/trace-context';
 import { readEnvelope, ReceivedMetadata, recordId } from '../envelope';
-import { KafkaBatchContext, messagesOf } from '../kafka/kafka-batch-context';
+import { KafkaBatchContext, KafkaMessage, messagesOf } from '../kafka/kafka-batch-context';
 import { Metrics } from '../../observability/metrics';
 import { isDatabaseUnavailable } from '../../persistence/database-unavailable';
 import { openBeforeCommit, runBeforeCommit, withBeforeCommit } from '../../persistence/transaction-hooks';
@@ -368,8 +368,6 @@ interface Received {
   value: Buffer | null;
   parentTrace: TraceContext | undefined;
 }
-
-type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
 
 /** A record and where it was read, for dead-lettering it. */
 interface RecordAt {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { KafkaContext, KafkaOptions, MessageHandler, ServerKafka } from '@nestjs/microservices';
+import { KafkaOptions, MessageHandler, ServerKafka } from '@nestjs/microservices';
 import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, Kafka } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { ConsumerWatchdog } from './consumer-watchdog';
-import { KafkaBatchContext } from './kafka-batch-context';
+import { KafkaBatchContext, KafkaMessage } from './kafka-batch-context';
 import { brokerAnswer } from './kafka-errors';
 import { PartitionActivity, PartitionOffsets, shownPartition, topicPartitionOf } from './partition-activity';
 import { SkipGuard } from './skip-guard';
@@ -119,16 +119,18 @@ export class BatchingKafkaServer extends ServerKafka {
     const outcomes = await Promise.all(
       handlers.map(async (handler): Promise<ChunkOutcome> => {
         const context = new KafkaBatchContext(messages, partition, topic, this.consumer!, heartbeat, this.producer!);
+        let rejected: { reason: unknown } | undefined;
         try {
           await this.runWithProcessingHooks(context, async (runEndHook) => {
             await settle(handler(data, context));
             runEndHook();
           });
         } catch (reason) {
-          return { handled: context.firstFailure()?.index ?? 0, reason: context.firstFailure()?.reason ?? reason };
+          rejected = { reason };
         }
         const failure = context.firstFailure();
-        return failure ? { handled: failure.index, reason: failure.reason } : { handled: chunk.length };
+        if (failure) return { handled: failure.index, reason: failure.reason };
+        return rejected ? { handled: 0, reason: rejected.reason } : { handled: chunk.length };
       }),
     );
     return outcomes.reduce((first, outcome) => (outcome.handled < first.handled ? outcome : first));
@@ -254,7 +256,7 @@ export class BatchingKafkaServer extends ServerKafka {
     const now = Date.now();
     while (this.recentGiveUps.length > 0 && now - this.recentGiveUps[0] > GIVE_UP_WINDOW_MS) this.recentGiveUps.shift();
     this.recentGiveUps.push(now);
-    const delayMs = Math.min(30_000, 500 * 2 ** (this.recentGiveUps.length - 1));
+    const delayMs = restartDelayMs(this.recentGiveUps.length - 1);
     const reason = `it crashed and kafkajs will not restart it (${error.name}: ${error.message})`;
     logger.error(`the consumer stopped for good: restarting it in ${delayMs} ms`);
     clearTimeout(this.pendingRestart);
@@ -288,7 +290,7 @@ export class BatchingKafkaServer extends ServerKafka {
           return;
         } catch (err) {
           logger.error(`restarting the consumer failed (attempt ${attempt}), trying again: ${(err as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
+          await new Promise((resolve) => setTimeout(resolve, restartDelayMs(attempt)));
         }
       }
     } finally {
@@ -299,7 +301,10 @@ export class BatchingKafkaServer extends ServerKafka {
 
 const GIVE_UP_WINDOW_MS = 5 * 60_000;
 
-type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
+/** 0.5 s, doubling with each try, at most 30 s. */
+function restartDelayMs(tries: number): number {
+  return Math.min(30_000, 500 * 2 ** tries);
+}
 
 /** How many records of a chunk, from the first, were handled; why the next one was not. */
 interface ChunkOutcome {

@@ -1,6 +1,7 @@
 import { KafkaContext } from '@nestjs/microservices';
 
-type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
+/** A record as Nest's Kafka transport hands it to handlers (its parser has run). */
+export type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
 
 /**
  * What an `@EventPattern` handler gets from BatchingKafkaServer: consecutive records of one partition,
