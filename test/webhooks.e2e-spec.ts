@@ -1,7 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { appConfig, AppConfig } from '../src/config/app.config';
 import { Topics } from '../src/events';
-import { WebhookDispatcher } from '../src/webhooks/dispatch/webhook-dispatcher.service';
 import { WebhookMaintenance } from '../src/webhooks/maintenance/webhook-maintenance.service';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { CATCH_UP_MS, caughtUp } from './support/webhook-fan-out';
@@ -388,34 +386,6 @@ describe('Outbound webhooks: subscriptions, signed delivery, retries and the del
       expect(placedA.length).toBeGreaterThanOrEqual(2);
       expect(r.requests.indexOf(updatedA[0])).toBeGreaterThan(r.requests.indexOf(placedA[placedA.length - 1]));
       expect(r.requests.indexOf(r.about('order_placed', b!.id)[0])).toBeLessThan(r.requests.indexOf(placedA[placedA.length - 1]));
-    });
-
-    it('never has more requests in flight to one endpoint than WEBHOOK_ENDPOINT_CONCURRENCY', async () => {
-      const limit = e2e.app.get<AppConfig>(appConfig.KEY).webhooks.endpointConcurrency;
-      const r = await receiver();
-      const prefix = unique('held');
-      const waiting: (() => void)[] = [];
-      r.respond = async (req) => {
-        if (String(req.json.data.name).startsWith(prefix)) await new Promise<void>((resolve) => waiting.push(resolve));
-        return { status: 200 };
-      };
-      await subscribe(r.url, ['user_created']);
-      for (let i = 0; i < limit + 3; i += 1) await e2e.http.post('/users').send(aUser({ name: `${prefix}-${i}` })).expect(201);
-
-      await waitFor(`${limit} held requests`, () => waiting.length === limit);
-      const dispatcher = e2e.app.get(WebhookDispatcher);
-      const rounds = dispatcher.claimRounds;
-      // The dispatcher has looked for due work again several times while the held requests fill the limit.
-      await waitFor('three more claim rounds', () => dispatcher.claimRounds >= rounds + 3);
-      expect(waiting.length).toBe(limit);
-
-      const releaseAll = setInterval(() => waiting.splice(0).forEach((release) => release()), 20);
-      try {
-        await r.count('every user', (x) => String(x.json.data.name).startsWith(prefix), limit + 3);
-      } finally {
-        clearInterval(releaseAll);
-        waiting.splice(0).forEach((release) => release());
-      }
     });
   });
 
