@@ -19,7 +19,7 @@ export interface BenchContext {
   appDb: Pool;
   rawDb: Pool;
   kafka: BenchKafka;
-  /** The app's consumer group (KAFKA_GROUP_ID), unique to this run. */
+  /** The prefix of the app's consumer groups (KAFKA_GROUP_ID), unique to this run. */
   groupId: string;
   runId: string;
   appTopics: string[];
@@ -52,7 +52,7 @@ export interface Backlog {
 export async function drain(ctx: BenchContext): Promise<Backlog> {
   const start = nowMs();
   const outboxAtEnd = await outboxBacklog(ctx.appDb);
-  const lagAtEnd = await ctx.kafka.lag(ctx.groupId, ctx.appTopics);
+  const lagAtEnd = await ctx.kafka.appLag(ctx.groupId);
   let outbox = outboxAtEnd;
   let lag = lagAtEnd;
   while (outbox > 0 || lag > 0) {
@@ -63,18 +63,18 @@ export async function drain(ctx: BenchContext): Promise<Backlog> {
     }
     await sleep(200);
     outbox = await outboxBacklog(ctx.appDb);
-    lag = await ctx.kafka.lag(ctx.groupId, ctx.appTopics);
+    lag = await ctx.kafka.appLag(ctx.groupId);
   }
   return { outboxAtEnd, lagAtEnd, drainMs: Math.round(nowMs() - start), skipped: false };
 }
 
 /**
- * Restarts the app with its group at the end of every topic, so records a run left unconsumed do not
+ * Restarts the app with its groups at the end of every topic, so records a run left unconsumed do not
  * load the next measurement (a group's offsets can only be moved while it has no members).
  */
 export async function skipBacklog(ctx: BenchContext): Promise<void> {
   await requireApp(ctx).stop();
   ctx.app = undefined;
-  await ctx.kafka.positionGroup(ctx.groupId, ctx.appTopics);
+  await ctx.kafka.positionAppGroups(ctx.groupId, ctx.appTopics);
   await ctx.startApp();
 }

@@ -159,7 +159,7 @@ async function main(): Promise<void> {
       }
       await skipBacklog(c);
     } else {
-      await kafka.positionGroup(groupId, c.appTopics);
+      await kafka.positionAppGroups(groupId, c.appTopics);
       await c.startApp();
     }
     await createUsers(c);

@@ -2,6 +2,8 @@ import { INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import type { Consumer } from 'kafkajs';
+import type { BatchingKafkaServer } from './messaging/kafka/batching-kafka-server';
+import { consumerGroupsOf } from './messaging/kafka/consumer-groups';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -57,10 +59,19 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
   setupOpenApi(app);
 
   if (config.role.consumes) {
-    app.connectMicroservice<MicroserviceOptions>(kafkaTransport(config.kafka, config.consumers.batchSize), { inheritAppConfig: true });
+    // One transport, and so one kafkajs consumer, per consumer group the handlers name (see consumer-groups.ts).
+    const servers = consumerGroupsOf(app).map((group) => {
+      const transport = kafkaTransport(config.kafka, group, config.consumers.batchSize);
+      app.connectMicroservice<MicroserviceOptions>(transport, { inheritAppConfig: true });
+      return transport.strategy;
+    });
+    serversOf.set(app, servers);
   }
   return app;
 }
+
+/** Each app's consumer servers, in the order of app.getMicroservices(). */
+const serversOf = new WeakMap<INestApplication, BatchingKafkaServer[]>();
 
 /** Initialises modules (migrations when asked), creates topics, starts the consumers, then HTTP. */
 export async function startApp(app: INestApplication, port?: number): Promise<void> {
@@ -70,8 +81,11 @@ export async function startApp(app: INestApplication, port?: number): Promise<vo
   if (created.length > 0) new Logger('Kafka').log(`created topics: ${created.join(', ')}`);
   if (config.role.consumes) {
     await app.startAllMicroservices();
-    const [, consumer] = app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
-    app.get(ConsumerMembership).watch(consumer);
+    const membership = app.get(ConsumerMembership);
+    for (const server of serversOf.get(app) ?? []) {
+      const [, consumer] = server.unwrap<[unknown, Consumer, unknown]>();
+      membership.watch(server.groupName, server.group, server.topics, consumer);
+    }
   }
   await app.listen(port ?? config.http.port);
 }

@@ -3,6 +3,7 @@ import { Topics } from '../src/events';
 import { aQuietMinute, anOrderAt, plusMinutes, untilConsuming } from './support/analytics';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOrder, anOutsideId, unique } from './support/factories';
+import { consumerGroupId, ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
 import { endOffsets, rewindGroup } from './support/consumer-group';
 import { OutsideProducer } from './support/kafka';
 import { waitFor } from './support/wait-for';
@@ -159,14 +160,15 @@ describe('Stream analytics: windowed aggregates of order events', () => {
     expect(before.totals).toMatchObject({ placed: 2, revenue: 12 });
 
     await e2e.close();
-    // As after a crash before the offsets were committed: the group reads these events again.
-    await rewindGroup(process.env.KAFKA_GROUP_ID!, Topics.OrderPlaced, mark);
+    // As after a crash before the offsets were committed: the analytics consumer reads these events again.
+    await rewindGroup(consumerGroupId(process.env.KAFKA_GROUP_ID!, ConsumerGroups.Analytics), Topics.OrderPlaced, mark);
     e2e = await startE2eApp();
     await waitFor(
       'the restarted app to have consumed order_placed up to its end again',
       async () => {
         const { consumerLag } = (await e2e.http.get('/analytics/pipeline').expect(200)).body;
-        return consumerLag.topics?.find((topic: { topic: string }) => topic.topic === Topics.OrderPlaced)?.lag === 0;
+        const analytics = consumerLag.groups.find((lag: { group: string }) => lag.group === ConsumerGroups.Analytics);
+        return analytics?.topics?.find((topic: { topic: string }) => topic.topic === Topics.OrderPlaced)?.lag === 0;
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );

@@ -3,6 +3,7 @@ import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOrder, aUser } from './support/factories';
 import { waitFor } from './support/wait-for';
 import { WebhookReceiver } from './support/webhook-receiver';
+import { ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
 
 const ADMIN = { authorization: `Bearer ${process.env.ADMIN_TOKEN}` };
 
@@ -31,7 +32,8 @@ describe('APP_ROLE: an api process and a worker process split the work', () => {
   });
 
   it("the worker's HTTP port serves health and metrics only", async () => {
-    expect(worker.app.getMicroservices()).toHaveLength(1);
+    // One transport, and one consumer group, per consumer.
+    expect(worker.app.getMicroservices()).toHaveLength(Object.values(ConsumerGroups).length);
     await worker.http.get('/health/ready').expect(200);
     await worker.http.get('/metrics').expect(200);
     const refused = await worker.http.post('/users').send(aUser()).expect(404);

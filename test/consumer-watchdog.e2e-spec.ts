@@ -4,6 +4,8 @@ import { aQuietMinute, anOrderAt, untilConsuming } from './support/analytics';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { OutsideProducer } from './support/kafka';
 import { waitFor } from './support/wait-for';
+import { ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
+import { ConsumerMembership } from '../src/messaging/kafka/consumer-membership';
 
 describe('consumer watchdog: a partition left unfetched with records waiting', () => {
   let e2e: E2eApp;
@@ -15,7 +17,7 @@ describe('consumer watchdog: a partition left unfetched with records waiting', (
     e2e = await startE2eApp({ KAFKA_STALL_RESTART_MS: '3000' });
     outside = await OutsideProducer.connect();
     await untilConsuming(e2e.db, outside);
-    [, consumer] = e2e.app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
+    consumer = e2e.app.get(ConsumerMembership).consumerOf(ConsumerGroups.Persistence);
     consumer.on(consumer.events.STOP, () => stops.push(Date.now()));
   });
   afterAll(async () => {
@@ -33,6 +35,6 @@ describe('consumer watchdog: a partition left unfetched with records waiting', (
     await waitFor('the consumer to be restarted and the order ingested', ingested, { timeoutMs: 45_000, intervalMs: 200 });
     // The pause is forgotten only by a restart: without the watchdog the order would wait forever.
     expect(stops.length).toBeGreaterThanOrEqual(1);
-    expect(e2e.app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>()[1]).toBe(consumer);
+    expect(e2e.app.get(ConsumerMembership).consumerOf(ConsumerGroups.Persistence)).toBe(consumer);
   });
 });

@@ -1,5 +1,6 @@
 import { deadLetterTopicOf, Topics } from '../src/events';
 import { recordId } from '../src/messaging/envelope';
+import { consumerGroupId, ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
 import { endOffsets, waitForCommittedPast } from './support/consumer-group';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOutsideId, aUser, unique } from './support/factories';
@@ -108,8 +109,8 @@ describe('Events written by producers outside Nestream', () => {
   it('recognises its own events and lets them go by: no transaction, not applied twice', async () => {
     const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
     const own = await published.next('our own user_created', (r) => r.key === String(user.id));
-    // The group commits a record's offset once every handler of it is done, the ingest consumer's too.
-    await waitForCommittedPast(process.env.KAFKA_GROUP_ID!, own);
+    // The ingest consumer's group commits a record's offset once the ingest consumer is done with it.
+    await waitForCommittedPast(consumerGroupId(process.env.KAFKA_GROUP_ID!, ConsumerGroups.Persistence), own);
     const claimed = await e2e.db.query(`SELECT 1 FROM inbox WHERE consumer = 'persistence.ingest' AND message_id = $1`, [own.headers.ce_id]);
     expect(claimed).toHaveLength(0);
     const [{ n }] = await e2e.db.query(`SELECT count(*)::int AS n FROM event_log WHERE entity_type = 'user' AND entity_id = $1`, [String(user.id)]);

@@ -7,6 +7,7 @@ import { E2eApp, startE2eApp } from './support/e2e-app';
 import { aUser, unique } from './support/factories';
 import { KafkaProbe, ReadRecord } from './support/kafka';
 import { waitFor } from './support/wait-for';
+import { consumerGroupId, ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
 
 describe('Replaying Kafka topics under a new consumer group', () => {
   let e2e: E2eApp;
@@ -76,7 +77,7 @@ describe('Replaying Kafka topics under a new consumer group', () => {
   });
 
   it("refuses to move a group that is running, such as the app's own", async () => {
-    const run = replayer.run({ groupId: process.env.KAFKA_GROUP_ID!, topics: [Topics.UserCreated], start: { from: 'beginning' }, untilEnd: true, onRecord: () => undefined });
+    const run = replayer.run({ groupId: consumerGroupId(process.env.KAFKA_GROUP_ID!, ConsumerGroups.Persistence), topics: [Topics.UserCreated], start: { from: 'beginning' }, untilEnd: true, onRecord: () => undefined });
 
     await expect(run).rejects.toThrow(ReplayRefusedError);
   });

@@ -4,6 +4,8 @@ import { aQuietMinute, anOrderAt, untilConsuming } from './support/analytics';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { OutsideProducer } from './support/kafka';
 import { waitFor } from './support/wait-for';
+import { ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
+import { ConsumerMembership } from '../src/messaging/kafka/consumer-membership';
 
 /**
  * kafkajs can move a partition's position past records no handler saw: after its own restart it starts
@@ -44,7 +46,7 @@ describe('records the consumer skipped', () => {
       // No watchdog: only the batch itself can show the skip.
       e2e = await startE2eApp({ KAFKA_STALL_RESTART_MS: '0' });
       await untilConsuming(e2e.db, outside);
-      [, consumer] = e2e.app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
+      consumer = e2e.app.get(ConsumerMembership).consumerOf(ConsumerGroups.Persistence);
     });
     afterAll(async () => {
       await e2e?.close();
@@ -71,7 +73,7 @@ describe('records the consumer skipped', () => {
       // is the only sign. A partition is restarted only after 15 s without a batch while behind.
       e2e = await startE2eApp({ KAFKA_STALL_RESTART_MS: '15000' });
       await untilConsuming(e2e.db, outside);
-      [, consumer] = e2e.app.getMicroservices()[0].unwrap<[unknown, Consumer, unknown]>();
+      consumer = e2e.app.get(ConsumerMembership).consumerOf(ConsumerGroups.Persistence);
       consumer.on(consumer.events.STOP, () => stops.push(Date.now()));
     });
     afterAll(async () => {

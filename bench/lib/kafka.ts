@@ -2,7 +2,8 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Admin, AssignerProtocol, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { consumerGroupIds } from '../../src/messaging/kafka/consumer-groups';
 import { requiredTopics } from '../../src/messaging/topics';
 import { ROOT } from '../settings';
 import { freePort, killOnExit } from './processes';
@@ -188,6 +189,30 @@ export class BenchKafka {
       if (partitions.every((p) => p.offset === '0')) continue;
       await retrying(() => admin.setOffsets({ groupId, topic, partitions }));
     }
+  }
+
+  /** Positions each of the app's consumer groups (one per consumer, named from `base`) like positionGroup. */
+  async positionAppGroups(base: string, topics: string[]): Promise<void> {
+    await Promise.all(consumerGroupIds(base).map((groupId) => this.positionGroup(groupId, topics)));
+  }
+
+  /**
+   * Records the app's consumer groups have not consumed yet, each over the topics assigned to its
+   * members (a group is positioned on every topic, but consumes only its own).
+   */
+  async appLag(base: string): Promise<number> {
+    const admin = await this.connected();
+    const { groups } = await retrying(() => admin.describeGroups(consumerGroupIds(base)));
+    let total = 0;
+    for (const group of groups) {
+      const topics = new Set<string>();
+      for (const member of group.members) {
+        const assigned = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        for (const topic of Object.keys(assigned?.assignment ?? {})) topics.add(topic);
+      }
+      if (topics.size > 0) total += await this.lag(group.groupId, [...topics]);
+    }
+    return total;
   }
 
   /** Records the group has not consumed yet, over these topics. */

@@ -37,13 +37,13 @@ export interface IngestMarks {
 }
 
 /**
- * Before the app starts: its consumer group is positioned at the end of every topic, then an outside
+ * Before the app starts: its consumer groups are positioned at the end of every topic, then an outside
  * producer writes the records (plain JSON, no key, no headers, as the origin document's producer does).
  * Starting the app afterwards makes them a backlog it has to work through.
  */
 export async function prewriteIngest(ctx: BenchContext): Promise<IngestMarks> {
   const { ingestEvents } = ctx.settings;
-  await ctx.kafka.positionGroup(ctx.groupId, ctx.appTopics);
+  await ctx.kafka.positionAppGroups(ctx.groupId, ctx.appTopics);
   const starts = await ctx.kafka.ends(Topics.OrderPlaced);
   const records = Array.from({ length: ingestEvents }, (_, i) => ({ id: INGEST_FIRST_ID + i, product: `bench-ingest-${i % 50}`, amount: 10 + (i % 90) }));
   const t0 = nowMs();

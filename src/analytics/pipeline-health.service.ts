@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
-import { EVENT_TYPES, topicOf } from '../events';
+import { ConsumerMembership } from '../messaging/kafka/consumer-membership';
 import { ConsumerLag, KafkaService } from '../messaging/kafka/kafka.service';
 import { NOT_CONFIGURED, summariseDeliveries, summariseSubscriptions, WebhookHealth } from './webhook-health';
 
@@ -13,9 +13,12 @@ const SECRET_COLUMNS = ['secret', 'previous_secret'];
 
 export interface PipelineHealth {
   deadLetters: { total: number; lastHour: number; byTopic: { topic: string; count: number; lastHour: number }[] };
-  consumerLag: ConsumerLag | { groupId: string; error: string };
+  consumerLag: { total: number; groups: GroupLag[] };
   webhooks: WebhookHealth;
 }
+
+/** One consumer group: its lag over the topics it consumes, or why that is unknown. */
+export type GroupLag = (ConsumerLag | { groupId: string; error: string }) & { group: string };
 
 /** What the dashboard shows about the event pipeline: dead letters, consumer lag, webhook deliveries. */
 @Injectable()
@@ -26,6 +29,7 @@ export class PipelineHealthService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly kafka: KafkaService,
+    private readonly membership: ConsumerMembership,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -46,14 +50,24 @@ export class PipelineHealthService {
     };
   }
 
-  /** Lag of the app's consumer group over every catalogue topic; an unreachable broker is reported, not thrown. */
+  /**
+   * Lag of each of the app's consumer groups over the topics it consumes; a group unreachable on the
+   * broker is reported, not thrown. The groups and topics are this instance's own; an instance that
+   * consumes nothing (APP_ROLE=api) reports none.
+   */
   private consumerLag(): Promise<PipelineHealth['consumerLag']> {
     if (!this.lag || Date.now() - this.lag.at > LAG_CACHE_MS) {
-      const groupId = this.config.kafka.groupId;
-      const value = this.kafka.consumerLag(groupId, EVENT_TYPES.map(topicOf)).catch((err: Error) => {
-        this.logger.warn(`consumer lag unavailable: ${err.message}`);
-        return { groupId, error: err.message };
-      });
+      const value = Promise.all(
+        this.membership.consumers.map(({ name, groupId, topics }): Promise<GroupLag> =>
+          this.kafka.consumerLag(groupId, topics).then(
+            (lag) => ({ group: name, ...lag }),
+            (err: Error) => {
+              this.logger.warn(`consumer lag of ${groupId} unavailable: ${err.message}`);
+              return { group: name, groupId, error: err.message };
+            },
+          ),
+        ),
+      ).then((groups) => ({ total: groups.reduce((sum, g) => sum + ('total' in g ? g.total : 0), 0), groups }));
       this.lag = { at: Date.now(), value };
     }
     return this.lag.value;

@@ -64,8 +64,9 @@ export class HealthHttpController implements BeforeApplicationShutdown {
       () => {
         const check = this.indicators.check('kafka_consumer');
         if (!this.config.role.consumes) return check.up({ state: `not consuming (APP_ROLE=${this.config.role.name})` });
-        const state = this.membership.state;
-        return state === 'member' || state === 'rebalancing' ? check.up({ state }) : check.down({ state });
+        // Every consumer group's member, each shown by name.
+        const { state, states: groups } = this.membership;
+        return state === 'member' || state === 'rebalancing' ? check.up({ state, groups }) : check.down({ state, groups });
       },
       async () => {
         const check = this.indicators.check('outbox');

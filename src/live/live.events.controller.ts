@@ -3,6 +3,7 @@ import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { EVENT_TYPES, topicOf } from '../events';
 import { EventConsumer } from '../messaging/consumer/event-consumer.service';
 import { LiveFeedService } from './live-feed.service';
+import { ConsumerGroups, inGroup } from '../messaging/kafka/consumer-groups';
 
 const CONSUMER = 'live.feed';
 
@@ -14,7 +15,7 @@ export class LiveEventsController {
     private readonly feed: LiveFeedService,
   ) {}
 
-  @EventPattern(EVENT_TYPES.map(topicOf))
+  @EventPattern(EVENT_TYPES.map(topicOf), inGroup(ConsumerGroups.Live))
   async consumed(@Ctx() ctx: KafkaContext): Promise<void> {
     const type = EVENT_TYPES.find((t) => topicOf(t) === ctx.getTopic());
     if (!type) return;

@@ -4,6 +4,7 @@ import { EventType, Topics } from '../events';
 import { EventConsumer } from '../messaging/consumer/event-consumer.service';
 import { FAN_OUT_CONSUMER, FanOutService } from './deliveries/fan-out.service';
 import { WebhookDispatcher } from './dispatch/webhook-dispatcher.service';
+import { ConsumerGroups, inGroup } from '../messaging/kafka/consumer-groups';
 
 /**
  * Every domain topic, fanned out to webhook subscriptions. Nest runs this handler and the other
@@ -18,42 +19,42 @@ export class WebhooksEventsController {
     private readonly dispatcher: WebhookDispatcher,
   ) {}
 
-  @EventPattern(Topics.UserCreated)
+  @EventPattern(Topics.UserCreated, inGroup(ConsumerGroups.Webhooks))
   userCreated(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('user_created', ctx);
   }
 
-  @EventPattern(Topics.UserUpdated)
+  @EventPattern(Topics.UserUpdated, inGroup(ConsumerGroups.Webhooks))
   userUpdated(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('user_updated', ctx);
   }
 
-  @EventPattern(Topics.UserDeleted)
+  @EventPattern(Topics.UserDeleted, inGroup(ConsumerGroups.Webhooks))
   userDeleted(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('user_deleted', ctx);
   }
 
-  @EventPattern(Topics.OrderPlaced)
+  @EventPattern(Topics.OrderPlaced, inGroup(ConsumerGroups.Webhooks))
   orderPlaced(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('order_placed', ctx);
   }
 
-  @EventPattern(Topics.OrderUpdated)
+  @EventPattern(Topics.OrderUpdated, inGroup(ConsumerGroups.Webhooks))
   orderUpdated(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('order_updated', ctx);
   }
 
-  @EventPattern(Topics.OrderCancelled)
+  @EventPattern(Topics.OrderCancelled, inGroup(ConsumerGroups.Webhooks))
   orderCancelled(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('order_cancelled', ctx);
   }
 
-  @EventPattern(Topics.AnomalyDetected)
+  @EventPattern(Topics.AnomalyDetected, inGroup(ConsumerGroups.Webhooks))
   anomalyDetected(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('anomaly_detected', ctx);
   }
 
-  @EventPattern(Topics.WebhookDisabled)
+  @EventPattern(Topics.WebhookDisabled, inGroup(ConsumerGroups.Webhooks))
   webhookDisabled(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.handle('webhook.disabled', ctx);
   }

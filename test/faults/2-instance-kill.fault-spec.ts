@@ -3,7 +3,7 @@ import { AppProcess } from '../support/app-process';
 import { waitFor } from '../support/wait-for';
 import { appEnv, lastWords, startInstances, stopInstances } from './support/apps';
 import { SINGLE_BROKER } from './support/infra';
-import { endOffsets, groupMembers, startGroupAtEnd } from './support/kafka-ledger';
+import { endOffsets, groupsStableWith, startGroupAtEnd } from './support/kafka-ledger';
 import { OutsideOrders, UserWriteLoad } from './support/load';
 import { progress, report } from './support/summary';
 import { mixedLoadCounts, settleAndTally, USER_TOPICS } from './support/tally';
@@ -42,11 +42,8 @@ describe('fault 2: one of two instances is killed with SIGKILL while events flow
     note('one instance killed');
     // Its partitions stay silent until the group notices it is gone (session timeout), then move over.
     await waitFor(
-      'the group to settle with the survivor alone',
-      async () => {
-        const group = await groupMembers(SINGLE_BROKER, GROUP);
-        return group.state === 'Stable' && group.members === 1;
-      },
+      'every consumer group to settle with the survivor alone',
+      () => groupsStableWith(SINGLE_BROKER, GROUP, 1),
       { timeoutMs: 90_000, intervalMs: 500 },
     );
     const takeoverSeconds = ((Date.now() - killedAt) / 1000).toFixed(1);

@@ -1,4 +1,5 @@
 import { Topics } from '../../src/events';
+import { consumerGroupId, ConsumerGroups } from '../../src/messaging/kafka/consumer-groups';
 import { AppProcess } from '../support/app-process';
 import { waitFor } from '../support/wait-for';
 import { appEnv, consumerCrashes, consumerRestarts, lastWords, skipsSentBack, stopInstances } from './support/apps';
@@ -44,9 +45,9 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
     outside = (await OutsideOrders.connect(CLUSTER_BROKERS)).startStream(30);
     await load.acknowledgedMore(200);
 
-    // The group's coordinator, the hardest broker to lose: the consumer's heartbeats and commits must
-    // find the new one, and the partitions it leads (each broker leads some) must elect new leaders.
-    const coordinator = await groupCoordinator(CLUSTER_BROKERS, GROUP);
+    // The ingest group's coordinator, the hardest broker to lose: the consumer's heartbeats and commits
+    // must find the new one, and the partitions it leads (each broker leads some) must elect new leaders.
+    const coordinator = await groupCoordinator(CLUSTER_BROKERS, consumerGroupId(GROUP, ConsumerGroups.Persistence));
     const victim = `node-${coordinator}` as BrokerNode;
     const before = load.acknowledged.length;
     try {

@@ -4,7 +4,7 @@ import { AppProcess } from '../support/app-process';
 import { waitFor } from '../support/wait-for';
 import { appEnv, startInstances, stopInstances } from './support/apps';
 import { SINGLE_BROKER } from './support/infra';
-import { endOffsets, groupMembers, readSince, startGroupAtEnd } from './support/kafka-ledger';
+import { endOffsets, groupsStableWith, readSince, startGroupAtEnd } from './support/kafka-ledger';
 import { OutsideOrders } from './support/load';
 import { printLine, progress } from './support/summary';
 import { withDb } from './support/tally';
@@ -34,10 +34,7 @@ describe('scale-out: consumer throughput with one and with two instances', () =>
       const group = `nestream-faults-scale-${count}`;
       await startGroupAtEnd(SINGLE_BROKER, group);
       instances = await startInstances(count, appEnv(group));
-      await waitFor(`${count} member(s) in a stable group`, async () => {
-        const g = await groupMembers(SINGLE_BROKER, group);
-        return g.state === 'Stable' && g.members === count;
-      }, { timeoutMs: 60_000, intervalMs: 250 });
+      await waitFor(`${count} member(s) in every stable consumer group`, () => groupsStableWith(SINGLE_BROKER, group, count), { timeoutMs: 60_000, intervalMs: 250 });
 
       const from = await endOffsets(SINGLE_BROKER, [Topics.OrderPlaced]);
       // Many products in one minute, like real traffic: the minute's analytics row is shared, product rows are not.

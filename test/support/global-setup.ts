@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { appConfig } from '../../src/config/app.config';
+import { consumerGroupIds } from '../../src/messaging/kafka/consumer-groups';
 import { KafkaService } from '../../src/messaging/kafka/kafka.service';
 import { requiredTopics } from '../../src/messaging/topics';
 import { databaseOptions } from '../../src/persistence/database-options';
@@ -55,11 +56,11 @@ export default async function globalSetup(): Promise<void> {
   const topics = requiredTopics(config.kafka.retention).map((t) => t.topic);
   await kafka.ensureTopics(requiredTopics(config.kafka.retention));
   await kafka.onApplicationShutdown();
-  await startGroupAtEnd(brokers, config.kafka.groupId, topics);
+  await Promise.all(consumerGroupIds(config.kafka.groupId).map((groupId) => startGroupAtEnd(brokers, groupId, topics)));
 }
 
 /**
- * The run's consumer group starts at the end of every topic, committed before any app joins: a group
+ * Each of the run's consumer groups starts at the end of every topic, committed before any app joins: a group
  * with nothing committed would take the end as of its first fetch, and skip what a test wrote between
  * the app's start and that fetch. On a fresh broker, topics created a moment ago may have no leader
  * yet ("not the leader for that topic-partition"): each topic is asked again until it answers.

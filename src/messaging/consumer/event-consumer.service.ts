@@ -59,7 +59,7 @@ export class EventConsumer {
   /** Records waiting for their consumer's next transaction, by consumer name. */
   private readonly queues = new Map<string, Work[]>();
   private readonly draining = new Set<string>();
-  /** Each record as read once for all the consumers of its topic (see readOnce), forgotten with the record. */
+  /** Each record as read once for the consumers of its topic in one consumer group (see readOnce), forgotten with the record. */
   private readonly records = new WeakMap<object, RecordRead>();
   /** The per-record debug line is built only when it is written (five consumers per record while ingesting). */
   private readonly debugLogs: boolean;
@@ -138,7 +138,8 @@ export class EventConsumer {
   }
 
   /**
-   * Reads the record once for every consumer of its topic (they are all called with the same message):
+   * Reads the record once for the consumers of its topic in one consumer group (a group's server calls
+   * them all with the same message; each group fetches, and so reads, its own copy):
    * headers and envelope, then the value parsed, validated against the schema version it names and
    * upcast. The event is shared between the consumers, so effects must not change it.
    */
@@ -347,7 +348,7 @@ interface PayloadRead {
   payload: unknown;
 }
 
-/** A record as every consumer of its topic sees it: its event, or why it can never be one. */
+/** A record as the consumers of its topic see it: its event, or why it can never be one. */
 type RecordRead = { type: EventType; received: Received } & ({ ok: true; event: ConsumedEvent<unknown> } | { ok: false; reason: string });
 
 /** The value as JSON, validated against the schema version it was written with, read as the current one. */

@@ -3,6 +3,7 @@ import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
 import { throwError } from 'rxjs';
 import { KafkaContext, ServerKafka } from '@nestjs/microservices';
 import { BatchingKafkaServer, subscribeWhenKnown } from './batching-kafka-server';
+import { inGroup } from './consumer-groups';
 import { KafkaBatchContext } from './kafka-batch-context';
 
 // kafkajs' typings declare narrower constructors than the ones its code calls.
@@ -49,7 +50,7 @@ describe('BatchingKafkaServer routes', () => {
   type Routing = { getRouteFromPattern(pattern: string): string };
 
   it("gives Nest's route for a topic, and works it out once per topic", () => {
-    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100) as unknown as Routing;
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'test', 100) as unknown as Routing;
     const nest = new ServerKafka({}) as unknown as Routing;
     const nests = jest.spyOn(ServerKafka.prototype as unknown as Routing, 'getRouteFromPattern');
     try {
@@ -66,10 +67,25 @@ describe('BatchingKafkaServer routes', () => {
 describe('BatchingKafkaServer dispatch to event handlers', () => {
   type Handler = (data: unknown, ctx: KafkaContext) => unknown;
   type Dispatch = {
-    addHandler(pattern: unknown, callback: Handler, isEventHandler?: boolean): void;
+    addHandler(pattern: unknown, callback: Handler, isEventHandler?: boolean, extras?: object): void;
     handleBatch(payload: EachBatchPayload): Promise<void>;
+    readonly topics: string[];
   };
-  const server = (chunkSize = 100) => new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, chunkSize) as unknown as Dispatch;
+  /** A server of consumer "test", whose handlers are added as that consumer's unless told otherwise. */
+  const server = (chunkSize = 100): Dispatch => {
+    const s = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'test', chunkSize) as unknown as Dispatch;
+    const add = s.addHandler.bind(s);
+    s.addHandler = (pattern, callback, isEventHandler, extras = inGroup('test')) => add(pattern, callback, isEventHandler, extras);
+    return s;
+  };
+
+  it("takes the handlers of its own consumer only, and refuses one that names none", () => {
+    const s = server();
+    s.addHandler('order_placed', async () => undefined, true);
+    s.addHandler('user_created', async () => undefined, true, inGroup('another'));
+    expect(s.topics).toEqual(['order_placed']);
+    expect(() => s.addHandler('user_updated', async () => undefined, true, {})).toThrow('the handler of user_updated names no consumer');
+  });
 
   /** A fetched batch of order_placed[2] at these offsets, and the offsets the server resolved. */
   function batchAt(...offsets: number[]): { payload: EachBatchPayload; resolved: string[] } {
@@ -191,7 +207,7 @@ describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
   }
 
   async function running(consumer: object): Promise<BatchingKafkaServer> {
-    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 100);
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'test', 100);
     Object.assign(server, { consumer });
     await server.bindEvents(consumer as unknown as Consumer);
     return server;

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { KafkaOptions, MessageHandler, ServerKafka } from '@nestjs/microservices';
 import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, Kafka } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { HandlerExtras } from './consumer-groups';
 import { ConsumerWatchdog } from './consumer-watchdog';
 import { KafkaBatchContext, KafkaMessage } from './kafka-batch-context';
 import { brokerAnswer } from './kafka-errors';
@@ -27,15 +28,19 @@ import { SkipGuard } from './skip-guard';
  * Nest builds for them, which joins their results with nested rxjs `forkJoin`s (rxjs was 8 % of the
  * app's CPU while ingesting).
  *
+ * One server runs one consumer group (see consumer-groups.ts): it takes the handlers that name it
+ * (`@EventPattern(topic, inGroup(name))`) and leaves the others to their own servers, so each group
+ * has its own kafkajs consumer, fetches and position.
+ *
  * A watchdog restarts the consumer when a partition with records waiting gets no batch for
  * `stallRestartMs` (see ConsumerWatchdog), and a partition whose position moved past records this
  * instance never handled goes back to them (see SkipGuard).
  */
-const logger = new Logger('Kafka');
 // Routes remembered (one per subscribed topic in practice).
 const MAX_ROUTES = 1_000;
 
 export class BatchingKafkaServer extends ServerKafka {
+  private readonly log: Logger;
   private readonly activity = new PartitionActivity();
   private readonly skips = new SkipGuard();
   private readonly watched = new WeakSet<Consumer>();
@@ -52,15 +57,29 @@ export class BatchingKafkaServer extends ServerKafka {
 
   constructor(
     options: Required<KafkaOptions>['options'],
+    /** The group (of ConsumerGroups) whose handlers this server runs. */
+    readonly groupName: string,
     private readonly chunkSize: number,
     private readonly stallRestartMs = 0,
   ) {
     super(options);
+    // Several servers run side by side: each line says whose consumer it is about.
+    this.log = new Logger(`Kafka ${groupName}`);
+  }
+
+  /** The Kafka group id it consumes under. */
+  get group(): string {
+    return this.groupId;
+  }
+
+  /** The topics its consumer subscribes to. */
+  get topics(): string[] {
+    return [...this.messageHandlers.keys()];
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
     this.watch(consumer);
-    const topics = [...this.messageHandlers.keys()];
+    const topics = this.topics;
     if (topics.length > 0) await subscribeWhenKnown(consumer, { ...(this.options.subscribe ?? {}), topics });
     await consumer.run({
       ...(this.options.run ?? {}),
@@ -88,6 +107,10 @@ export class BatchingKafkaServer extends ServerKafka {
    * is subscribed from it.
    */
   override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
+    const group = (extras as HandlerExtras).group;
+    // Every server is offered every handler: one that names no group would run in none.
+    if (!group) throw new Error(`the handler of ${String(pattern)} names no consumer group: give it inGroup(<name>) as its pattern's extras`);
+    if (group !== this.groupName) return;
     if (!isEventHandler || pattern instanceof RegExp) return super.addHandler(pattern, callback, isEventHandler, extras);
     const route = this.normalizePattern(pattern as string);
     callback.isEventHandler = true;
@@ -183,10 +206,10 @@ export class BatchingKafkaServer extends ServerKafka {
     if (!verdict.skipped) return false;
     const where = shownPartition(topic, partition);
     if (verdict.givenUp) {
-      logger.error(`${where}: records ${verdict.to} to ${position - 1n} cannot be fetched (${verdict.tries - 1} tries); going on from ${position}`);
+      this.log.error(`${where}: records ${verdict.to} to ${position - 1n} cannot be fetched (${verdict.tries - 1} tries); going on from ${position}`);
       return false;
     }
-    logger.error(`${where}: fetched from ${position}, past records from ${verdict.to} this instance never handled; going back to ${verdict.to} (try ${verdict.tries})`);
+    this.log.error(`${where}: fetched from ${position}, past records from ${verdict.to} this instance never handled; going back to ${verdict.to} (try ${verdict.tries})`);
     resolveOffset(String(verdict.to - 1n));
     return true;
   }
@@ -199,12 +222,12 @@ export class BatchingKafkaServer extends ServerKafka {
       const { topic, partition } = topicPartitionOf(key);
       const where = shownPartition(topic, partition);
       const what = position.groupCommitted ? `the group's position ${position.committed}` : `its start at ${position.committed} (never committed, consumer restarted)`;
-      logger.error(`${where}: ${what} is past records from ${to} this instance never handled; seeking back to ${to}`);
+      this.log.error(`${where}: ${what} is past records from ${to} this instance never handled; seeking back to ${to}`);
       try {
         this.consumer?.seek({ topic, partition, offset: String(to) });
       } catch (err) {
         // Not running (between a crash and kafkajs' restart of it): the next look tries again.
-        logger.warn(`${where}: cannot seek back yet: ${(err as Error).message}`);
+        this.log.warn(`${where}: cannot seek back yet: ${(err as Error).message}`);
       }
     }
   }
@@ -258,7 +281,7 @@ export class BatchingKafkaServer extends ServerKafka {
     this.recentGiveUps.push(now);
     const delayMs = restartDelayMs(this.recentGiveUps.length - 1);
     const reason = `it crashed and kafkajs will not restart it (${error.name}: ${error.message})`;
-    logger.error(`the consumer stopped for good: restarting it in ${delayMs} ms`);
+    this.log.error(`the consumer stopped for good: restarting it in ${delayMs} ms`);
     clearTimeout(this.pendingRestart);
     this.pendingRestart = setTimeout(() => void this.restart(reason), delayMs);
   }
@@ -272,7 +295,7 @@ export class BatchingKafkaServer extends ServerKafka {
     const consumer = this.consumer;
     if (!consumer || this.closing || this.restarting) return;
     this.restarting = true;
-    logger.error(`restarting the consumer: ${reason}`);
+    this.log.error(`restarting the consumer: ${reason}`);
     try {
       for (let attempt = 1; !this.closing; attempt += 1) {
         try {
@@ -286,10 +309,10 @@ export class BatchingKafkaServer extends ServerKafka {
           await this.bindEvents(consumer);
           // kafkajs' run resolves even when joining the group crashed it (it catches that itself).
           if (this.crashesLeftStopped !== crashes) throw new Error('the consumer crashed while joining its group');
-          logger.warn('consumer restarted');
+          this.log.warn('consumer restarted');
           return;
         } catch (err) {
-          logger.error(`restarting the consumer failed (attempt ${attempt}), trying again: ${(err as Error).message}`);
+          this.log.error(`restarting the consumer failed (attempt ${attempt}), trying again: ${(err as Error).message}`);
           await new Promise((resolve) => setTimeout(resolve, restartDelayMs(attempt)));
         }
       }

@@ -3,23 +3,52 @@ import type { Consumer } from 'kafkajs';
 
 export type MembershipState = 'not started' | 'member' | 'rebalancing' | 'crashed' | 'stopped' | 'disconnected';
 
-/** Whether this instance's consumer is in its group, from kafkajs' own instrumentation events. */
+/** What this instance runs of one consumer group: its name, Kafka group id, topics and kafkajs consumer, and whether it is a member. */
+export interface WatchedConsumer {
+  name: string;
+  groupId: string;
+  topics: string[];
+  consumer: Consumer;
+  state: MembershipState;
+}
+
+/** Whether this instance's consumers are in their groups (one per ConsumerGroups entry), from kafkajs' own instrumentation events. */
 @Injectable()
 export class ConsumerMembership {
-  private current: MembershipState = 'not started';
+  private readonly watched = new Map<string, WatchedConsumer>();
 
+  /** Every group's consumer a member (or rebalancing); else the first state that is not. 'not started' when none runs. */
   get state(): MembershipState {
-    return this.current;
+    const states = [...this.watched.values()].map((w) => w.state);
+    if (states.length === 0) return 'not started';
+    return states.find((s) => s !== 'member' && s !== 'rebalancing') ?? (states.includes('rebalancing') ? 'rebalancing' : 'member');
   }
 
-  /** Called once the transport's consumer has joined (Nest resolves `listen` after the first join). */
-  watch(consumer: Consumer): void {
-    this.current = 'member';
+  /** Each group's state, by name. */
+  get states(): Record<string, MembershipState> {
+    return Object.fromEntries([...this.watched.values()].map((w) => [w.name, w.state]));
+  }
+
+  get consumers(): readonly WatchedConsumer[] {
+    return [...this.watched.values()];
+  }
+
+  /** The kafkajs consumer of group `name` in this instance. */
+  consumerOf(name: string): Consumer {
+    const watched = this.watched.get(name);
+    if (!watched) throw new Error(`no consumer of group ${name} runs here (running: ${[...this.watched.keys()].join(', ') || 'none'})`);
+    return watched.consumer;
+  }
+
+  /** Called once a group's consumer has joined (Nest resolves `listen` after the first join). */
+  watch(name: string, groupId: string, topics: string[], consumer: Consumer): void {
+    const watched: WatchedConsumer = { name, groupId, topics, consumer, state: 'member' };
+    this.watched.set(name, watched);
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
-    consumer.on(GROUP_JOIN, () => (this.current = 'member'));
-    consumer.on(REBALANCING, () => (this.current = 'rebalancing'));
-    consumer.on(CRASH, () => (this.current = 'crashed'));
-    consumer.on(STOP, () => (this.current = 'stopped'));
-    consumer.on(DISCONNECT, () => (this.current = 'disconnected'));
+    consumer.on(GROUP_JOIN, () => (watched.state = 'member'));
+    consumer.on(REBALANCING, () => (watched.state = 'rebalancing'));
+    consumer.on(CRASH, () => (watched.state = 'crashed'));
+    consumer.on(STOP, () => (watched.state = 'stopped'));
+    consumer.on(DISCONNECT, () => (watched.state = 'disconnected'));
   }
 }

@@ -12,7 +12,7 @@ import { partitionKey, PartitionActivity, PartitionOffsets, shownPartition, topi
  * joined again) starts from the committed offsets; the inbox turns what is handled twice into no-ops.
  */
 export class ConsumerWatchdog {
-  private readonly logger = new Logger('KafkaConsumerWatchdog');
+  private readonly logger: Logger;
   private timer?: NodeJS.Timeout;
   private admin?: Admin;
   private checking = false;
@@ -34,7 +34,9 @@ export class ConsumerWatchdog {
     private readonly fromBeginning = true,
     /** Every look's offsets, for a check of its own (the skip guard's: committed past what was handled). */
     private readonly onLook: (offsets: PartitionOffsets[]) => void = () => undefined,
-  ) {}
+  ) {
+    this.logger = new Logger(`KafkaConsumerWatchdog ${groupId}`);
+  }
 
   start(): void {
     if (this.timer || this.idleMs <= 0) return;

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { KafkaConfig, logCreator, logLevel, Partitioners } from 'kafkajs';
 import type { AppConfig } from '../../config/app.config';
 import { BatchingKafkaServer } from './batching-kafka-server';
+import { consumerGroupId } from './consumer-groups';
 
 // Routine during rebalances and broker start-up; kafkajs reports them as errors and retries by itself.
 const EXPECTED = /rebalancing|rejoin is needed|coordinator is not available|coordinator.*loading|not the correct coordinator/i;
@@ -34,16 +35,16 @@ export function kafkaClientConfig(kafka: AppConfig['kafka'], clientIdSuffix = ''
   };
 }
 
-/** Options of the Nest Kafka transport that runs every `@EventPattern` consumer of this app. */
-function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
+/** Options of the Nest Kafka transport that runs one of this app's consumer groups. */
+function kafkaTransportOptions(kafka: AppConfig['kafka'], group: string): KafkaOptions {
   return {
     transport: Transport.KAFKA,
     options: {
-      client: kafkaClientConfig(kafka, '-consumer'),
+      client: kafkaClientConfig(kafka, `-${group}`),
       // Nest appends "-server" to client and group ids unless told otherwise.
       postfixId: '',
       consumer: {
-        groupId: kafka.groupId,
+        groupId: consumerGroupId(kafka.groupId, group),
         allowAutoTopicCreation: false,
         sessionTimeout: kafka.sessionTimeoutMs,
         // Kafka's rule of thumb: heartbeat at most a third of the session timeout.
@@ -60,7 +61,7 @@ function kafkaTransportOptions(kafka: AppConfig['kafka']): KafkaOptions {
   };
 }
 
-/** The transport every `@EventPattern` consumer runs on: Nest's Kafka server, dispatching batches. */
-export function kafkaTransport(kafka: AppConfig['kafka'], chunkSize: number): CustomStrategy {
-  return { strategy: new BatchingKafkaServer(kafkaTransportOptions(kafka).options!, chunkSize, kafka.stallRestartMs) };
+/** The transport a consumer group's `@EventPattern` handlers run on: Nest's Kafka server, dispatching batches. */
+export function kafkaTransport(kafka: AppConfig['kafka'], group: string, chunkSize: number): CustomStrategy & { strategy: BatchingKafkaServer } {
+  return { strategy: new BatchingKafkaServer(kafkaTransportOptions(kafka, group).options!, group, chunkSize, kafka.stallRestartMs) };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigResourceTypes, IHeaders, Kafka, logLevel } from 'kafkajs';
 import type { ReadRecord } from '../../support/kafka';
+import { consumerGroupIds, ConsumerGroups } from '../../../src/messaging/kafka/consumer-groups';
 import { waitFor } from '../../support/wait-for';
 
 /** Each partition's offset, keyed `topic:partition`. */
@@ -54,14 +55,12 @@ export async function waitForLeaders(brokers: string, timeoutMs = 90_000): Promi
 }
 
 /**
- * Moves a consumer group to the end of every topic, so an app started with it consumes only what this
- * test writes from now on — not the history other runs left on the shared broker. One member joins the
- * group, commits every partition's end offset and leaves (kafkajs' admin.setOffsets joins once per topic,
- * seconds each). The group must have no running member.
+ * Moves the app's consumer groups (`<base>.<consumer>`, one per consumer) to the end of every topic, so
+ * an app started with them consumes only what this test writes from now on — not the history other runs
+ * left on the shared broker. The groups must have no running member.
  */
-export async function startGroupAtEnd(brokers: string, groupId: string): Promise<void> {
-  const kafka = kafkaOf(brokers);
-  const admin = kafka.admin();
+export async function startGroupAtEnd(brokers: string, base: string, consumers: readonly string[] = Object.values(ConsumerGroups)): Promise<void> {
+  const admin = kafkaOf(brokers).admin();
   await admin.connect();
   const ends: { topic: string; partition: number; offset: string }[] = [];
   try {
@@ -72,7 +71,15 @@ export async function startGroupAtEnd(brokers: string, groupId: string): Promise
     await admin.disconnect();
   }
   if (ends.length === 0) return;
+  await Promise.all(consumerGroupIds(base, consumers).map((groupId) => commitAt(brokers, groupId, ends)));
+}
 
+/**
+ * One member joins the group, commits these offsets and leaves (kafkajs' admin.setOffsets joins once per
+ * topic, seconds each).
+ */
+async function commitAt(brokers: string, groupId: string, ends: { topic: string; partition: number; offset: string }[]): Promise<void> {
+  const kafka = kafkaOf(brokers);
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
@@ -90,21 +97,23 @@ export async function startGroupAtEnd(brokers: string, groupId: string): Promise
 }
 
 /**
- * Partitions of these topics where a consumer group's committed offset is behind the end, as
- * `topic[partition] committed/end`: after a scenario that did not settle, whether the group is stuck
- * behind records (lag) or committed past records it never applied (no lag, effects missing).
+ * Partitions of these topics where one of the app's consumer groups has its committed offset behind the
+ * end, as `group topic[partition] committed/end`: after a scenario that did not settle, whether a group is
+ * stuck behind records (lag) or committed past records it never applied (no lag, effects missing).
  */
-export async function groupLag(brokers: string, groupId: string, topics: string[]): Promise<string[]> {
+export async function groupLag(brokers: string, base: string, topics: string[]): Promise<string[]> {
   const admin = kafkaOf(brokers).admin();
   await admin.connect();
   try {
     const ends = await endOffsets(brokers, topics);
-    const committed = await admin.fetchOffsets({ groupId, topics: topics.filter((t) => [...ends.keys()].some((k) => k.startsWith(`${t}:`))) });
     const lag: string[] = [];
-    for (const { topic, partitions } of committed) {
-      for (const { partition, offset } of partitions) {
-        const end = ends.get(`${topic}:${partition}`) ?? 0n;
-        if (BigInt(offset) < end) lag.push(`${topic}[${partition}] ${offset}/${end}`);
+    for (const groupId of consumerGroupIds(base)) {
+      const committed = await admin.fetchOffsets({ groupId, topics: topics.filter((t) => [...ends.keys()].some((k) => k.startsWith(`${t}:`))) });
+      for (const { topic, partitions } of committed) {
+        for (const { partition, offset } of partitions) {
+          const end = ends.get(`${topic}:${partition}`) ?? 0n;
+          if (BigInt(offset) < end) lag.push(`${groupId} ${topic}[${partition}] ${offset}/${end}`);
+        }
       }
     }
     return lag;
@@ -113,13 +122,13 @@ export async function groupLag(brokers: string, groupId: string, topics: string[
   }
 }
 
-/** The members of a consumer group right now, and its state (`Stable`, `PreparingRebalance`, …). */
-export async function groupMembers(brokers: string, groupId: string): Promise<{ state: string; members: number }> {
+/** Whether every one of the app's consumer groups is `Stable` with this many members right now. */
+export async function groupsStableWith(brokers: string, base: string, members: number): Promise<boolean> {
   const admin = kafkaOf(brokers).admin();
   await admin.connect();
   try {
-    const [group] = (await admin.describeGroups([groupId])).groups;
-    return { state: group.state, members: group.members.length };
+    const { groups } = await admin.describeGroups(consumerGroupIds(base));
+    return groups.every((group) => group.state === 'Stable' && group.members.length === members);
   } finally {
     await admin.disconnect();
   }

@@ -181,19 +181,16 @@
       return li;
     }), 'none');
 
+    // The total, and each consumer group's lag (or why it is unknown).
     const lag = p.consumerLag;
-    if (lag.error) {
-      $('kpi-lag').textContent = '?';
-      replaceChildren($('lag-topics'), [], `unavailable: ${lag.error}`);
-    } else {
-      $('kpi-lag').textContent = number.format(lag.total);
-      $('kpi-lag-group').textContent = `group ${lag.groupId}`;
-      replaceChildren($('lag-topics'), lag.topics.map((t) => {
-        const li = el('li', t.lag > 0 ? 'warn' : '');
-        li.append(el('span', '', t.topic), el('span', '', number.format(t.lag)));
-        return li;
-      }), '–');
-    }
+    const failed = lag.groups.filter((g) => g.error);
+    $('kpi-lag').textContent = lag.groups.length > 0 && failed.length === lag.groups.length ? '?' : number.format(lag.total);
+    $('kpi-lag-group').textContent = `records behind, over ${lag.groups.length} consumer group(s)`;
+    replaceChildren($('lag-topics'), lag.groups.map((g) => {
+      const li = el('li', g.error || g.total > 0 ? 'warn' : '');
+      li.append(el('span', '', g.group), el('span', '', g.error ? `unavailable: ${g.error}` : number.format(g.total)));
+      return li;
+    }), '–');
   }
 
   // ---- live feed ----------------------------------------------------------------------------------
