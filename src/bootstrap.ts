@@ -1,9 +1,9 @@
 import { INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import type { Consumer } from 'kafkajs';
 import type { BatchingKafkaServer } from './messaging/kafka/batching-kafka-server';
-import { consumerGroupsOf } from './messaging/kafka/consumer-groups';
+import { consumerGroupTopicsOf } from './messaging/kafka/consumer-groups';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -23,8 +23,8 @@ import { KafkaService } from './messaging/kafka/kafka.service';
 import { requiredTopics } from './messaging/topics';
 
 /**
- * The hybrid app, wired in one place: HTTP with its pipes and filters, plus the Kafka transport
- * that runs every `@EventPattern` handler. Used by `main.ts` and by the e2e tests; tests may add
+ * The hybrid app, wired in one place: HTTP with its pipes and filters, plus the Kafka transports
+ * that run every `@EventPattern` handler, one per consumer group. Used by `main.ts` and by the e2e tests; tests may add
  * modules of their own beside AppModule (the fault tests add a handler that always throws).
  */
 export async function createApp(extraModules: Type[] = []): Promise<NestExpressApplication> {
@@ -60,7 +60,7 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
 
   if (config.role.consumes) {
     // One transport, and so one kafkajs consumer, per consumer group the handlers name (see consumer-groups.ts).
-    const servers = consumerGroupsOf(app).map((group) => {
+    const servers = [...consumerGroupTopicsOf(app.get(ModulesContainer)).keys()].map((group) => {
       const transport = kafkaTransport(config.kafka, group, config.consumers.batchSize);
       app.connectMicroservice<MicroserviceOptions>(transport, { inheritAppConfig: true });
       return transport.strategy;
@@ -80,9 +80,23 @@ export async function startApp(app: INestApplication, port?: number): Promise<vo
   const created = await app.get(KafkaService).ensureTopics(requiredTopics(config.kafka.retention));
   if (created.length > 0) new Logger('Kafka').log(`created topics: ${created.join(', ')}`);
   if (config.role.consumes) {
+    const servers = serversOf.get(app) ?? [];
+    // Groups new to this version go on from the one shared group earlier versions consumed in. Not
+    // fatal: another instance may be running the group already (Kafka then refuses to move it).
+    const logger = new Logger('Kafka');
+    await Promise.all(
+      servers.map(async (server) => {
+        try {
+          const taken = await app.get(KafkaService).takeOverOffsets(config.kafka.groupId, server.group, server.topics);
+          if (taken.length > 0) logger.warn(`${server.group} starts where ${config.kafka.groupId} got to on ${taken.join(', ')}`);
+        } catch (err) {
+          logger.warn(`${server.group} could not take over the offsets of ${config.kafka.groupId}: ${(err as Error).message}`);
+        }
+      }),
+    );
     await app.startAllMicroservices();
     const membership = app.get(ConsumerMembership);
-    for (const server of serversOf.get(app) ?? []) {
+    for (const server of servers) {
       const [, consumer] = server.unwrap<[unknown, Consumer, unknown]>();
       membership.watch(server.groupName, server.group, server.topics, consumer);
     }

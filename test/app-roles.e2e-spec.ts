@@ -29,6 +29,10 @@ describe('APP_ROLE: an api process and a worker process split the work', () => {
     expect(api.app.getMicroservices()).toHaveLength(0);
     const ready = (await api.http.get('/health/ready').expect(200)).body;
     expect(ready.info.kafka_consumer).toEqual({ status: 'up', state: 'not consuming (APP_ROLE=api)' });
+    // The dashboard it serves still shows every group's lag, read from the broker.
+    const { consumerLag } = (await api.http.get('/analytics/pipeline').expect(200)).body;
+    const groups = consumerLag.groups.map((g: { groupId: string; total?: number }) => `${g.groupId} ${typeof g.total}`).sort();
+    expect(groups).toEqual(Object.values(ConsumerGroups).map((group) => `${process.env.KAFKA_GROUP_ID}.${group} number`).sort());
   });
 
   it("the worker's HTTP port serves health and metrics only", async () => {

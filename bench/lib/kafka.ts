@@ -198,13 +198,19 @@ export class BenchKafka {
 
   /**
    * Records the app's consumer groups have not consumed yet, each over the topics assigned to its
-   * members (a group is positioned on every topic, but consumes only its own).
+   * members (a group is positioned on every topic, but consumes only its own); at least 1 while a
+   * group is not stable.
    */
   async appLag(base: string): Promise<number> {
     const admin = await this.connected();
     const { groups } = await retrying(() => admin.describeGroups(consumerGroupIds(base)));
     let total = 0;
     for (const group of groups) {
+      // A group between members (rebalancing, or not joined yet) has no assignment to read: not settled.
+      if (group.state !== 'Stable') {
+        total += 1;
+        continue;
+      }
       const topics = new Set<string>();
       for (const member of group.members) {
         const assigned = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);

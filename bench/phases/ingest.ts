@@ -19,8 +19,13 @@ export interface IngestRun {
   eventsPerSecond: number;
   /** From starting the process to the last row stored: start-up and the group join included. */
   wallSeconds: number;
+  /**
+   * From starting the process until every consumer is done with the events: the app's other consumer
+   * groups (analytics, live feed, webhooks) may still be working when the last order is stored.
+   */
+  settledWallSeconds: number;
   peakRssMb: number;
-  /** CPU per 1,000 stored events, by process, from the consumer's start (app: once ready) to the last one stored. */
+  /** CPU per 1,000 stored events, by process, from the consumer's start (app: once ready) until every consumer is done. */
   cpu: CpuUse;
 }
 
@@ -52,13 +57,18 @@ export async function prewriteIngest(ctx: BenchContext): Promise<IngestMarks> {
   return { starts };
 }
 
-/** Polls the database until every outside order is stored or the deadline passes. */
-async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs: number, sampler: RssSampler, meter: CpuMeter): Promise<IngestRun> {
+/**
+ * Polls the database until every outside order is stored, then until `settled` (every consumer done),
+ * or the deadline passes.
+ */
+async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs: number, sampler: RssSampler, meter: CpuMeter, settled = async () => true): Promise<IngestRun> {
   let range = await storedRange(db, INGEST_FIRST_ID, count);
   while (range.stored < count && nowMs() - startedAt < deadlineMs) {
     await sleep(200);
     range = await storedRange(db, INGEST_FIRST_ID, count);
   }
+  while (!(await settled()) && nowMs() - startedAt < deadlineMs) await sleep(200);
+  const settledWallSeconds = round((nowMs() - startedAt) / 1000, 2);
   const peakRssMb = sampler.stop();
   const cpu = meter.stop(range.stored / 1000);
   const complete = range.stored === count;
@@ -69,6 +79,7 @@ async function waitStored(db: Pool, count: number, startedAt: number, deadlineMs
     seconds: round(seconds, 2),
     eventsPerSecond: range.stored > 1 ? round((range.stored - 1) / seconds, 0) : 0,
     wallSeconds: round((Math.min(nowMs(), range.lastMs) - startedAt) / 1000, 2),
+    settledWallSeconds,
     peakRssMb,
     cpu,
   };
@@ -83,8 +94,9 @@ export async function measureIngest(ctx: BenchContext, marks: IngestMarks, start
   const app = await startApp();
   sampler = new RssSampler(app.pids).start();
   ctx.log(`  app ready after ${Math.round(nowMs() - startedAt)} ms; ingesting`);
-  const nestream = await waitStored(ctx.appDb, ingestEvents, startedAt, ingestDeadlineMs, sampler, new CpuMeter({ app: () => app.pids }).start());
-  ctx.log(`  nestream: ${nestream.stored}/${ingestEvents} stored, ${nestream.eventsPerSecond} events/s`);
+  const allGroupsDone = async () => (await ctx.kafka.appLag(ctx.groupId)) === 0;
+  const nestream = await waitStored(ctx.appDb, ingestEvents, startedAt, ingestDeadlineMs, sampler, new CpuMeter({ app: () => app.pids }).start(), allGroupsDone);
+  ctx.log(`  nestream: ${nestream.stored}/${ingestEvents} stored, ${nestream.eventsPerSecond} events/s; every consumer done ${nestream.settledWallSeconds} s after the start`);
 
   const rawStartedAt = nowMs();
   const rawGroup = `nestream-bench-raw-ingest-${ctx.runId}`;
@@ -95,7 +107,7 @@ export async function measureIngest(ctx: BenchContext, marks: IngestMarks, start
     topic: Topics.OrderPlaced,
     databaseUrl: ctx.settings.rawDatabaseUrl,
     poolSize: ctx.settings.poolSize,
-    // As many partitions at once as the app's consumer.
+    // As many partitions at once as each of the app's consumers.
     concurrency: appSetting('KAFKA_CONSUMER_CONCURRENCY'),
   });
   sampler = new RssSampler(raw.pid).start();

@@ -61,6 +61,7 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
         ['events stored per second', fmt(i.nestream.eventsPerSecond), fmt(i.baseline.eventsPerSecond), x(i.ratio.eventsPerSecond)],
         ['stored / complete', `${fmt(i.nestream.stored)} / ${i.nestream.complete ? 'yes' : 'NO'}`, `${fmt(i.baseline.stored)} / ${i.baseline.complete ? 'yes' : 'NO'}`, ''],
         ['seconds, process start → last stored', fmt(i.nestream.wallSeconds), fmt(i.baseline.wallSeconds), ''],
+        ['seconds, process start → every consumer done', fmt(i.nestream.settledWallSeconds), fmt(i.baseline.settledWallSeconds), ''],
         ['peak RSS (MB)', fmt(i.nestream.peakRssMb), fmt(i.baseline.peakRssMb), ''],
         ['CPU ms per 1,000 events: consumer + postgres + kafka (harness)', cpuCell(i.nestream.cpu, 'app'), cpuCell(i.baseline.cpu, 'baseline'), x(i.ratio.cpuMsPerThousand)],
       ],

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { appConfig, AppConfig } from '../config/app.config';
-import { ConsumerMembership } from '../messaging/kafka/consumer-membership';
+import { ModulesContainer } from '@nestjs/core';
+import { consumerGroupId, consumerGroupTopicsOf } from '../messaging/kafka/consumer-groups';
 import { ConsumerLag, KafkaService } from '../messaging/kafka/kafka.service';
 import { NOT_CONFIGURED, summariseDeliveries, summariseSubscriptions, WebhookHealth } from './webhook-health';
 
@@ -29,7 +30,7 @@ export class PipelineHealthService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly kafka: KafkaService,
-    private readonly membership: ConsumerMembership,
+    private readonly modules: ModulesContainer,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -51,22 +52,23 @@ export class PipelineHealthService {
   }
 
   /**
-   * Lag of each of the app's consumer groups over the topics it consumes; a group unreachable on the
-   * broker is reported, not thrown. The groups and topics are this instance's own; an instance that
-   * consumes nothing (APP_ROLE=api) reports none.
+   * Lag of each of the app's consumer groups over the topics its handlers consume; a group unreachable
+   * on the broker is reported, not thrown. The groups come from the handlers' metadata, so an instance
+   * that runs no consumers (APP_ROLE=api) reports them too.
    */
   private consumerLag(): Promise<PipelineHealth['consumerLag']> {
     if (!this.lag || Date.now() - this.lag.at > LAG_CACHE_MS) {
       const value = Promise.all(
-        this.membership.consumers.map(({ name, groupId, topics }): Promise<GroupLag> =>
-          this.kafka.consumerLag(groupId, topics).then(
-            (lag) => ({ group: name, ...lag }),
+        [...consumerGroupTopicsOf(this.modules)].map(([group, topics]): Promise<GroupLag> => {
+          const groupId = consumerGroupId(this.config.kafka.groupId, group);
+          return this.kafka.consumerLag(groupId, topics).then(
+            (lag) => ({ group, ...lag }),
             (err: Error) => {
               this.logger.warn(`consumer lag of ${groupId} unavailable: ${err.message}`);
-              return { group: name, groupId, error: err.message };
+              return { group, groupId, error: err.message };
             },
-          ),
-        ),
+          );
+        }),
       ).then((groups) => ({ total: groups.reduce((sum, g) => sum + ('total' in g ? g.total : 0), 0), groups }));
       this.lag = { at: Date.now(), value };
     }

@@ -3,7 +3,6 @@ import { CompressionTypes, Partitioners, Producer } from 'kafkajs';
 import { createApp, startApp } from '../../src/bootstrap';
 import { deadLetterTopicOf, Topics } from '../../src/events';
 import { DLQ_HEADERS } from '../../src/messaging/consumer/dead-letter.service';
-import { ConsumerGroups } from '../../src/messaging/kafka/consumer-groups';
 import { aQuietMinute, anOrderAt } from '../support/analytics';
 import type { ReadRecord } from '../support/kafka';
 import { waitFor } from '../support/wait-for';
@@ -28,7 +27,7 @@ describe('fault 6: a poison message and a handler that always throws', () => {
   beforeAll(async () => {
     // In this process, so the app can carry the extra module; settings as an instance under test would have.
     Object.assign(process.env, appEnv(GROUP, { CONSUMER_MAX_ATTEMPTS: String(MAX_ATTEMPTS), LOG_LEVEL: 'error' }));
-    await startGroupAtEnd(SINGLE_BROKER, GROUP, [...Object.values(ConsumerGroups), ALWAYS_THROWS]);
+    await startGroupAtEnd(SINGLE_BROKER, GROUP);
     app = await createApp([AlwaysThrowsModule]);
     await startApp(app, 0);
     producer = kafkaOf(SINGLE_BROKER, 'nestream-faults-outside').producer({ createPartitioner: Partitioners.DefaultPartitioner });

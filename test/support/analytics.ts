@@ -37,15 +37,18 @@ export function anOrderAt(at: Date, overrides: Partial<{ id: number; userId: num
 }
 
 /**
- * Waits until the app consumes: a new app joining a group that a previous test file's app has just
- * left may wait out a rebalance before any partition is assigned, longer than a single step's wait.
+ * Waits until the app consumes, in its live feed's group and in the ingest consumer's: a new app joining
+ * groups that a previous test file's app has just left may wait out a rebalance before any partition is
+ * assigned, longer than a single step's wait.
  */
 export async function untilConsuming(db: DataSource, outside: OutsideProducer): Promise<void> {
   const sentinel = anOrderAt(aQuietMinute());
   await outside.sendJson(Topics.OrderPlaced, sentinel);
   await waitFor(
     'the app to consume its first event',
-    async () => (await db.query(`SELECT 1 FROM live_events WHERE type = 'order_placed' AND payload @> $1::jsonb`, [JSON.stringify({ id: sentinel.id })])).length > 0,
+    async () =>
+      (await db.query(`SELECT 1 FROM live_events WHERE type = 'order_placed' AND payload @> $1::jsonb`, [JSON.stringify({ id: sentinel.id })])).length > 0 &&
+      (await db.query(`SELECT 1 FROM orders WHERE id = $1`, [sentinel.id])).length > 0,
     { timeoutMs: 55_000, intervalMs: 200 },
   );
 }

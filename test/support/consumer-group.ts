@@ -38,7 +38,7 @@ export async function rewindGroup(groupId: string, topic: string, to: PartitionO
   }
 }
 
-/** Waits until a consumer group has committed past a record: every handler of the group's app is done with it. */
+/** Waits until a consumer group has committed past a record: every handler in that group is done with it. */
 export async function waitForCommittedPast(groupId: string, record: { topic: string; partition: number; offset: string }): Promise<void> {
   const client = admin();
   await client.connect();

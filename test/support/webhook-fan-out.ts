@@ -6,8 +6,8 @@ import { waitFor } from './wait-for';
 export const CATCH_UP_MS = 170_000;
 
 /**
- * Waits until the app's consumers have caught up with the shared topics: a user and an order created
- * now have both been fanned out. Other processes keep writing to the same topics, so a consumer group
+ * Waits until the app's webhook fan-out (the consumer group webhook tests depend on) has caught up with
+ * the shared topics: a user and an order created now have both been fanned out. Other processes keep writing to the same topics, so a consumer group
  * that was away may first have thousands of records to go through; tests that count on prompt
  * delivery start after this.
  */

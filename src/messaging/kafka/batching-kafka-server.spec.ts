@@ -50,7 +50,7 @@ describe('BatchingKafkaServer routes', () => {
   type Routing = { getRouteFromPattern(pattern: string): string };
 
   it("gives Nest's route for a topic, and works it out once per topic", () => {
-    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'test', 100) as unknown as Routing;
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', 100) as unknown as Routing;
     const nest = new ServerKafka({}) as unknown as Routing;
     const nests = jest.spyOn(ServerKafka.prototype as unknown as Routing, 'getRouteFromPattern');
     try {
@@ -71,20 +71,20 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
     handleBatch(payload: EachBatchPayload): Promise<void>;
     readonly topics: string[];
   };
-  /** A server of consumer "test", whose handlers are added as that consumer's unless told otherwise. */
+  /** A server of group "analytics", whose handlers are added as that group's unless told otherwise. */
   const server = (chunkSize = 100): Dispatch => {
-    const s = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'test', chunkSize) as unknown as Dispatch;
+    const s = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', chunkSize) as unknown as Dispatch;
     const add = s.addHandler.bind(s);
-    s.addHandler = (pattern, callback, isEventHandler, extras = inGroup('test')) => add(pattern, callback, isEventHandler, extras);
+    s.addHandler = (pattern, callback, isEventHandler, extras = inGroup('analytics')) => add(pattern, callback, isEventHandler, extras);
     return s;
   };
 
-  it("takes the handlers of its own consumer only, and refuses one that names none", () => {
+  it('takes the handlers of its own group only, and refuses one that names none', () => {
     const s = server();
     s.addHandler('order_placed', async () => undefined, true);
-    s.addHandler('user_created', async () => undefined, true, inGroup('another'));
+    s.addHandler('user_created', async () => undefined, true, inGroup('webhooks'));
     expect(s.topics).toEqual(['order_placed']);
-    expect(() => s.addHandler('user_updated', async () => undefined, true, {})).toThrow('the handler of user_updated names no consumer');
+    expect(() => s.addHandler('user_updated', async () => undefined, true, {})).toThrow('the handler of user_updated names no consumer group');
   });
 
   /** A fetched batch of order_placed[2] at these offsets, and the offsets the server resolved. */
@@ -207,7 +207,7 @@ describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
   }
 
   async function running(consumer: object): Promise<BatchingKafkaServer> {
-    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'test', 100);
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', 100);
     Object.assign(server, { consumer });
     await server.bindEvents(consumer as unknown as Consumer);
     return server;

@@ -3,11 +3,18 @@ import { EventPattern } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { EventEmitter } from 'node:events';
 import type { Consumer } from 'kafkajs';
-import { consumerGroupId, consumerGroupIds, consumerGroupsOf, inGroup } from './consumer-groups';
+import { ModulesContainer } from '@nestjs/core';
+import { consumerGroupId, consumerGroupIds, consumerGroupTopicsOf, inGroup } from './consumer-groups';
 import { ConsumerMembership } from './consumer-membership';
 
 @Controller()
-class FirstEvents {
+class BaseEvents {
+  @EventPattern('order_updated', inGroup('analytics'))
+  inherited(_data: unknown): void {}
+}
+
+@Controller()
+class FirstEvents extends BaseEvents {
   @EventPattern('order_placed', inGroup('analytics'))
   placed(_data: unknown): void {}
 
@@ -21,7 +28,7 @@ class FirstEvents {
 
 @Controller()
 class SecondEvents {
-  @EventPattern('user_created', inGroup('persistence'))
+  @EventPattern(['user_created', 'user_deleted'], inGroup('persistence'))
   created(_data: unknown): void {}
 
   @EventPattern('user_updated')
@@ -37,9 +44,13 @@ describe('consumer groups', () => {
     expect(consumerGroupIds('nestream')).toEqual(['nestream.persistence', 'nestream.webhooks', 'nestream.live', 'nestream.analytics']);
   });
 
-  it('finds every group the handlers name, once each, without reading getters', async () => {
+  it('finds every group the handlers name with its topics, inherited handlers too, without reading getters', async () => {
     const app = await Test.createTestingModule({ imports: [EventsModule] }).compile();
-    expect(consumerGroupsOf(app).sort()).toEqual(['analytics', 'persistence']);
+    const groups = consumerGroupTopicsOf(app.get(ModulesContainer));
+    expect(Object.fromEntries([...groups].map(([group, topics]) => [group, [...topics].sort()]))).toEqual({
+      analytics: ['order_cancelled', 'order_placed', 'order_updated'],
+      persistence: ['user_created', 'user_deleted'],
+    });
   });
 });
 

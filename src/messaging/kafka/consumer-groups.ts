@@ -1,6 +1,5 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
-import { PATTERN_EXTRAS_METADATA } from '@nestjs/microservices/constants';
+import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { PATTERN_EXTRAS_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
 
 /**
  * The Kafka consumer groups the app's consumers run in (`<KAFKA_GROUP_ID>.<name>`, see consumerGroupId).
@@ -10,12 +9,18 @@ import { PATTERN_EXTRAS_METADATA } from '@nestjs/microservices/constants';
  * once all of them are done with it.
  */
 export const ConsumerGroups = {
-  /** The ingest consumer, and the orders' enrichment: it reads the outside orders and users the ingest consumer stores, so it must never run ahead of it. */
+  /**
+   * The ingest consumer, and the orders' enrichment: it reads the outside orders and users the ingest
+   * consumer stores, so it gets each chunk of order_placed beside it (its retries cover the moment until
+   * the chunk is stored), never further ahead.
+   */
   Persistence: 'persistence',
   Webhooks: 'webhooks',
   Live: 'live',
   Analytics: 'analytics',
 } as const;
+
+export type ConsumerGroupName = (typeof ConsumerGroups)[keyof typeof ConsumerGroups];
 
 /** The Kafka group id of one of the app's groups. */
 export function consumerGroupId(base: string, group: string): string {
@@ -28,32 +33,38 @@ export function consumerGroupIds(base: string, groups: readonly string[] = Objec
 }
 
 /** `@EventPattern` extras that name the handler's consumer group: `@EventPattern(topic, inGroup(ConsumerGroups.Analytics))`. */
-export function inGroup(group: string): HandlerExtras {
+export function inGroup(group: ConsumerGroupName): HandlerExtras {
   return { group };
 }
 
 export interface HandlerExtras {
-  group?: string;
+  group?: ConsumerGroupName;
 }
 
 /**
- * The groups the app's `@EventPattern` and `@MessagePattern` handlers name, in the order Nest found
- * their controllers: one Kafka transport (one kafkajs consumer) is started for each.
+ * The groups the app's `@EventPattern` and `@MessagePattern` handlers name, each with the topics its
+ * handlers consume, in the order Nest found their controllers: one Kafka transport (one kafkajs
+ * consumer) is started for each. Read from the controllers' metadata, so every role of the app knows
+ * them, whether it consumes or not.
  */
-export function consumerGroupsOf(app: INestApplicationContext): string[] {
-  const found = new Set<string>();
-  for (const module of app.get(ModulesContainer).values()) {
+export function consumerGroupTopicsOf(modules: ModulesContainer): Map<ConsumerGroupName, string[]> {
+  const scanner = new MetadataScanner();
+  const groups = new Map<ConsumerGroupName, Set<string>>();
+  for (const module of modules.values()) {
     for (const wrapper of module.controllers.values()) {
       const prototype = (wrapper.metatype as { prototype?: object } | null)?.prototype;
       if (!prototype) continue;
-      for (const key of Object.getOwnPropertyNames(prototype)) {
-        // The descriptor, not prototype[key]: reading a getter would run it.
-        const method: unknown = Object.getOwnPropertyDescriptor(prototype, key)?.value;
-        if (typeof method !== 'function') continue;
-        const extras = Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as HandlerExtras | undefined;
-        if (extras?.group) found.add(extras.group);
+      // Nest's own walk over the prototype chain (inherited handlers too), which never reads a getter.
+      for (const name of scanner.getAllMethodNames(prototype)) {
+        const method = (prototype as Record<string, unknown>)[name] as object;
+        const group = (Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as HandlerExtras | undefined)?.group;
+        if (!group) continue;
+        const patterns = (Reflect.getMetadata(PATTERN_METADATA, method) as unknown[] | undefined) ?? [];
+        const topics = groups.get(group) ?? new Set<string>();
+        for (const pattern of patterns.flat()) if (typeof pattern === 'string') topics.add(pattern);
+        groups.set(group, topics);
       }
     }
   }
-  return [...found];
+  return new Map([...groups].map(([group, topics]) => [group, [...topics]]));
 }

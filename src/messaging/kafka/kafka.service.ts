@@ -157,6 +157,33 @@ export class KafkaService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * A consumer group that has committed nothing takes over where another group got to, topic by topic
+   * (only partitions that group committed). Used on start-up so the per-module groups of this version
+   * go on from the one shared group of an earlier version: without it they would start where
+   * KAFKA_FROM_BEGINNING says, replaying the topics or skipping what was written during the upgrade.
+   * Answers the topics taken over.
+   */
+  async takeOverOffsets(fromGroupId: string, toGroupId: string, topics: string[]): Promise<string[]> {
+    if (topics.length === 0) return [];
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const own = await admin.fetchOffsets({ groupId: toGroupId, topics });
+      if (own.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) return [];
+      const taken: string[] = [];
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: fromGroupId, topics })) {
+        const committed = partitions.filter((p) => Number(p.offset) >= 0).map(({ partition, offset }) => ({ partition, offset }));
+        if (committed.length === 0) continue;
+        await admin.setOffsets({ groupId: toGroupId, topic, partitions: committed });
+        taken.push(topic);
+      }
+      return taken;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     // Flushes nothing pending: publish() only resolves after the broker acknowledged.
     await this.producer?.disconnect();

@@ -2,10 +2,10 @@ import { Controller, Module } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { OrderPlacedPayload, Topics } from '../../../src/events';
 import { EventConsumer } from '../../../src/messaging/consumer/event-consumer.service';
-import { inGroup } from '../../../src/messaging/kafka/consumer-groups';
+import { ConsumerGroups, inGroup } from '../../../src/messaging/kafka/consumer-groups';
 import { MessagingModule } from '../../../src/messaging/messaging.module';
 
-/** The consumer name its inbox rows and dead letters carry, and its consumer group's suffix. */
+/** The consumer name its inbox rows and dead letters carry. */
 export const ALWAYS_THROWS = 'faults.always-throws';
 
 /**
@@ -17,7 +17,8 @@ export const ALWAYS_THROWS = 'faults.always-throws';
 class AlwaysThrowsEventsController {
   constructor(private readonly consumer: EventConsumer) {}
 
-  @EventPattern(Topics.OrderPlaced, inGroup(ALWAYS_THROWS))
+  // In the ingest consumer's group, so its failures share every chunk with working handlers.
+  @EventPattern(Topics.OrderPlaced, inGroup(ConsumerGroups.Persistence))
   orderPlaced(@Ctx() ctx: KafkaContext): Promise<void> {
     return this.consumer.handle<OrderPlacedPayload>(ALWAYS_THROWS, 'order_placed', ctx, async (event) => {
       throw new Error(`${ALWAYS_THROWS} cannot handle order ${event.payload.id}`);

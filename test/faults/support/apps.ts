@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { AppProcess } from '../../support/app-process';
 
 /**
- * Settings of an app instance under test: its consumer group (one per scenario, moved to the end of the
- * topics first), a short shutdown deadline, a closer consumer watchdog, and analytics rules that stay
+ * Settings of an app instance under test: its consumer groups' prefix (one per scenario, the groups
+ * moved to the end of the topics first), a short shutdown deadline, a closer consumer watchdog, and analytics rules that stay
  * quiet under a burst of orders in one minute, so a fault test publishes no anomalies to the shared
  * broker. FAULTS_APP_LOG_LEVEL (default warn) sets the instances' LOG_LEVEL, for a closer look.
  */
