@@ -47,7 +47,8 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
 
     // The ingest group's coordinator, the hardest broker to lose: the consumer's heartbeats and commits
     // must find the new one, and the partitions it leads (each broker leads some) must elect new leaders.
-    const coordinator = await groupCoordinator(CLUSTER_BROKERS, consumerGroupId(GROUP, ConsumerGroups.Persistence));
+    const victimGroup = consumerGroupId(GROUP, ConsumerGroups.Persistence);
+    const coordinator = await groupCoordinator(CLUSTER_BROKERS, victimGroup);
     const victim = `node-${coordinator}` as BrokerNode;
     const before = load.acknowledged.length;
     try {
@@ -57,7 +58,7 @@ describe('fault 5: one broker of the three-node cluster is killed under load', (
       // kafkajs keeps calling the dead coordinator until its retries run out, then restarts the consumer,
       // which finds the new one: the path that once left partitions unfetched. Stay down until it has
       // been taken (or for at most 90 s: the new coordinator may be found without it).
-      await waitFor('the consumer to restart after losing its coordinator', () => consumerCrashes(app) > 0, {
+      await waitFor('the consumer to restart after losing its coordinator', () => consumerCrashes(app, victimGroup) > 0, {
         timeoutMs: 90_000,
         intervalMs: 500,
       }).catch(() => undefined);

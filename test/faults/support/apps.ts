@@ -47,9 +47,9 @@ export function skipsSentBack(app: AppProcess | undefined): number {
   return app?.logLines().filter((l) => String(l.msg).includes('this instance never handled')).length ?? 0;
 }
 
-/** How many times kafkajs gave up on a call, crashed its consumer and restarted it. */
-export function consumerCrashes(app: AppProcess | undefined): number {
-  return app?.logLines().filter((l) => String(l.msg).startsWith('Crash: ')).length ?? 0;
+/** How many times kafkajs gave up on a call, crashed a consumer and restarted it (of one group: its lines name it). */
+export function consumerCrashes(app: AppProcess | undefined, groupId?: string): number {
+  return app?.logLines().filter((l) => String(l.msg).startsWith('Crash: ') && (!groupId || String(l.msg).includes(`"groupId":"${groupId}"`))).length ?? 0;
 }
 
 /**
