@@ -98,7 +98,7 @@ export async function startApp(app: INestApplication, port?: number): Promise<vo
     const membership = app.get(ConsumerMembership);
     for (const server of servers) {
       const [, consumer] = server.unwrap<[unknown, Consumer, unknown]>();
-      membership.watch(server.groupName, server.group, server.topics, consumer);
+      membership.watch(server.groupName, consumer);
     }
   }
   await app.listen(port ?? config.http.port);

@@ -26,6 +26,8 @@ export type GroupLag = (ConsumerLag | { groupId: string; error: string }) & { gr
 export class PipelineHealthService {
   private readonly logger = new Logger(PipelineHealthService.name);
   private lag?: { at: number; value: Promise<PipelineHealth['consumerLag']> };
+  /** The app's consumer groups and their topics: fixed once the handlers are registered. */
+  private groupTopics?: Map<string, string[]>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -59,7 +61,7 @@ export class PipelineHealthService {
   private consumerLag(): Promise<PipelineHealth['consumerLag']> {
     if (!this.lag || Date.now() - this.lag.at > LAG_CACHE_MS) {
       const value = Promise.all(
-        [...consumerGroupTopicsOf(this.modules)].map(([group, topics]): Promise<GroupLag> => {
+        [...(this.groupTopics ??= consumerGroupTopicsOf(this.modules))].map(([group, topics]): Promise<GroupLag> => {
           const groupId = consumerGroupId(this.config.kafka.groupId, group);
           return this.kafka.consumerLag(groupId, topics).then(
             (lag) => ({ group, ...lag }),

@@ -65,8 +65,8 @@ describe('ConsumerMembership over several groups', () => {
     const membership = new ConsumerMembership();
     expect(membership.state).toBe('not started');
     const [persistence, analytics] = [fakeConsumer(), fakeConsumer()];
-    membership.watch('persistence', 'n.persistence', ['order_placed'], persistence);
-    membership.watch('analytics', 'n.analytics', ['order_placed'], analytics);
+    membership.watch('persistence', persistence);
+    membership.watch('analytics', analytics);
     expect(membership.state).toBe('member');
 
     analytics.emit('rebalancing');

@@ -3,11 +3,9 @@ import type { Consumer } from 'kafkajs';
 
 export type MembershipState = 'not started' | 'member' | 'rebalancing' | 'crashed' | 'stopped' | 'disconnected';
 
-/** What this instance runs of one consumer group: its name, Kafka group id, topics and kafkajs consumer, and whether it is a member. */
-export interface WatchedConsumer {
+/** One consumer group's kafkajs consumer in this instance, and whether it is a member. */
+interface WatchedConsumer {
   name: string;
-  groupId: string;
-  topics: string[];
   consumer: Consumer;
   state: MembershipState;
 }
@@ -29,10 +27,6 @@ export class ConsumerMembership {
     return Object.fromEntries([...this.watched.values()].map((w) => [w.name, w.state]));
   }
 
-  get consumers(): readonly WatchedConsumer[] {
-    return [...this.watched.values()];
-  }
-
   /** The kafkajs consumer of group `name` in this instance. */
   consumerOf(name: string): Consumer {
     const watched = this.watched.get(name);
@@ -41,8 +35,8 @@ export class ConsumerMembership {
   }
 
   /** Called once a group's consumer has joined (Nest resolves `listen` after the first join). */
-  watch(name: string, groupId: string, topics: string[], consumer: Consumer): void {
-    const watched: WatchedConsumer = { name, groupId, topics, consumer, state: 'member' };
+  watch(name: string, consumer: Consumer): void {
+    const watched: WatchedConsumer = { name, consumer, state: 'member' };
     this.watched.set(name, watched);
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
     consumer.on(GROUP_JOIN, () => (watched.state = 'member'));
