@@ -1,7 +1,7 @@
 import { Topics } from '../src/events';
-import { ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
+import { consumerGroupId, ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
 import { aQuietMinute, anOrderAt } from './support/analytics';
-import { endOffsets, rewindGroup } from './support/consumer-group';
+import { committedOffset, endOffsets, rewindGroup } from './support/consumer-group';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { unique } from './support/factories';
 import { OutsideProducer } from './support/kafka';
@@ -39,5 +39,27 @@ describe('consumer groups: one per module', () => {
       state: 'member',
       groups: Object.fromEntries(Object.values(ConsumerGroups).map((group) => [group, 'member'])),
     });
+  });
+
+  it('commits what it handled when it closes, however long its commit interval', async () => {
+    // Every group takes over the end of order_placed, so only what is written from here on is consumed.
+    const base = unique('nestream-e2e-interval');
+    await rewindGroup(base, Topics.OrderPlaced, await endOffsets(Topics.OrderPlaced));
+    // An interval no part of this test lasts: a commit can only come from the close.
+    const app = await startE2eApp({ KAFKA_GROUP_ID: base, KAFKA_FROM_BEGINNING: 'false', KAFKA_COMMIT_INTERVAL_MS: '60000' });
+    let closed = false;
+    try {
+      const order = anOrderAt(aQuietMinute());
+      const offset = await outside.sendJsonTo(Topics.OrderPlaced, 1, order);
+      await waitFor('the order to be ingested', async () => (await app.db.query(`SELECT 1 FROM orders WHERE id = $1`, [order.id])).length === 1, {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      await app.close();
+      closed = true;
+      expect(await committedOffset(consumerGroupId(base, ConsumerGroups.Persistence), Topics.OrderPlaced, 1)).toBe(offset + 1n);
+    } finally {
+      if (!closed) await app.close();
+    }
   });
 });

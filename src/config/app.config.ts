@@ -35,6 +35,7 @@ export const appConfig = registerAs('app', () => {
       consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
       sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
       stallRestartMs: env.KAFKA_STALL_RESTART_MS,
+      commitIntervalMs: env.KAFKA_COMMIT_INTERVAL_MS,
       fromBeginning: env.KAFKA_FROM_BEGINNING,
       retention: { eventsMs: env.KAFKA_RETENTION_MS, deadLettersMs: env.KAFKA_DLQ_RETENTION_MS },
     },

@@ -124,6 +124,14 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(600000)
   KAFKA_STALL_RESTART_MS = 60000;
 
+  /**
+   * How often each consumer group commits its offsets while it consumes; 0 commits after every batch
+   * (kafkajs' default). What was handled since the last commit is delivered again after a crash or a
+   * rebalance, and the inbox drops it; lag figures run up to this much behind.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(60000)
+  KAFKA_COMMIT_INTERVAL_MS = 1000;
+
   /** Where a consumer group with no committed offsets starts: the beginning of each topic, or its end. */
   @Transform(toBoolean) @IsBoolean()
   KAFKA_FROM_BEGINNING = true;

@@ -52,3 +52,15 @@ export async function waitForCommittedPast(groupId: string, record: { topic: str
     await client.disconnect();
   }
 }
+
+/** The offset a consumer group has committed for one partition; -1 when it never committed there. */
+export async function committedOffset(groupId: string, topic: string, partition: number): Promise<bigint> {
+  const client = admin();
+  await client.connect();
+  try {
+    const [committed] = await client.fetchOffsets({ groupId, topics: [topic] });
+    return BigInt(committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+  } finally {
+    await client.disconnect();
+  }
+}

@@ -50,7 +50,7 @@ describe('BatchingKafkaServer routes', () => {
   type Routing = { getRouteFromPattern(pattern: string): string };
 
   it("gives Nest's route for a topic, and works it out once per topic", () => {
-    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', 100) as unknown as Routing;
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', { chunkSize: 100 }) as unknown as Routing;
     const nest = new ServerKafka({}) as unknown as Routing;
     const nests = jest.spyOn(ServerKafka.prototype as unknown as Routing, 'getRouteFromPattern');
     try {
@@ -73,7 +73,7 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
   };
   /** A server of group "analytics", whose handlers are added as that group's unless told otherwise. */
   const server = (chunkSize = 100): Dispatch => {
-    const s = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', chunkSize) as unknown as Dispatch;
+    const s = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', { chunkSize }) as unknown as Dispatch;
     const add = s.addHandler.bind(s);
     s.addHandler = (pattern, callback, isEventHandler, extras = inGroup('analytics')) => add(pattern, callback, isEventHandler, extras);
     return s;
@@ -182,6 +182,54 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
     }, true);
     await expect(t.handleBatch(batchAt(1).payload)).rejects.toThrow('rejected');
   });
+
+  describe('with offsets committed on an interval', () => {
+    /** A batch whose commit calls are recorded: [] for a due-only commit, the offsets for one at once. */
+    function committing(...offsets: number[]) {
+      const { payload, resolved } = batchAt(...offsets);
+      const commits: unknown[][] = [];
+      Object.assign(payload, {
+        commitOffsetsIfNecessary: async (...args: unknown[]) => void commits.push(args),
+        uncommittedOffsets: () => ({ topics: resolved.length ? [{ topic: 'order_placed', partitions: [{ partition: 2, offset: String(Number(resolved.at(-1)) + 1) }] }] : [] }),
+      });
+      return { payload, commits };
+    }
+    const intervalServer = (): Dispatch => {
+      const s = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', { chunkSize: 2, commitIntervalMs: 1_000 }) as unknown as Dispatch;
+      const add = s.addHandler.bind(s);
+      s.addHandler = (pattern, callback, isEventHandler) => add(pattern, callback, isEventHandler, inGroup('analytics'));
+      return s;
+    };
+
+    it('asks for a commit only if the interval is due after a batch that went through', async () => {
+      const s = intervalServer();
+      s.addHandler('order_placed', async () => undefined, true);
+      const { payload, commits } = committing(5, 6, 7);
+      await s.handleBatch(payload);
+      expect(commits).toEqual([[]]);
+    });
+
+    it('commits what a failed batch got through at once, and fails with the handler\'s reason', async () => {
+      const s = intervalServer();
+      s.addHandler('order_placed', async (_data, ctx) => {
+        if (offsetsIn(ctx).includes('7')) throw new Error('order 7 failed');
+      }, true);
+      const { payload, commits } = committing(5, 6, 7);
+      await expect(s.handleBatch(payload)).rejects.toThrow('order 7 failed');
+      expect(commits).toEqual([[{ topics: [{ topic: 'order_placed', partitions: [{ partition: 2, offset: '7' }] }] }]]);
+    });
+
+    it('fails with the handler\'s reason when that commit fails too', async () => {
+      const s = intervalServer();
+      s.addHandler('order_placed', async () => {
+        throw new Error('effect failed');
+      }, true);
+      const { payload } = committing(5, 6);
+      Object.assign(payload, { uncommittedOffsets: () => ({ topics: [{ topic: 'order_placed', partitions: [{ partition: 2, offset: '5' }] }] }) });
+      Object.assign(payload, { commitOffsetsIfNecessary: async () => Promise.reject(new Error('The group is rebalancing')) });
+      await expect(s.handleBatch(payload)).rejects.toThrow('effect failed');
+    });
+  });
 });
 
 describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
@@ -207,7 +255,7 @@ describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
   }
 
   async function running(consumer: object): Promise<BatchingKafkaServer> {
-    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', 100);
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', { chunkSize: 100 });
     Object.assign(server, { consumer });
     await server.bindEvents(consumer as unknown as Consumer);
     return server;

@@ -6,6 +6,7 @@ import { HandlerExtras } from './consumer-groups';
 import { ConsumerWatchdog } from './consumer-watchdog';
 import { KafkaBatchContext, KafkaMessage } from './kafka-batch-context';
 import { brokerAnswer } from './kafka-errors';
+import { OffsetCommits } from './offset-commits';
 import { PartitionActivity, PartitionOffsets, shownPartition, topicPartitionOf } from './partition-activity';
 import { SkipGuard } from './skip-guard';
 
@@ -34,15 +35,28 @@ import { SkipGuard } from './skip-guard';
  *
  * A watchdog restarts the consumer when a partition with records waiting gets no batch for
  * `stallRestartMs` (see ConsumerWatchdog), and a partition whose position moved past records this
- * instance never handled goes back to them (see SkipGuard).
+ * instance never handled goes back to them (see SkipGuard). Offsets are committed on an interval
+ * rather than after every batch (see OffsetCommits).
  */
 // Routes remembered (one per subscribed topic in practice).
 const MAX_ROUTES = 1_000;
+
+export interface BatchingSettings {
+  /** Records handed to the handlers at once. */
+  chunkSize: number;
+  /** A partition with records waiting and no batch for this long restarts the consumer; 0: never. */
+  stallRestartMs?: number;
+  /** How often offsets are committed; 0: after every batch, as kafkajs does. */
+  commitIntervalMs?: number;
+}
 
 export class BatchingKafkaServer extends ServerKafka {
   private readonly log: Logger;
   private readonly activity = new PartitionActivity();
   private readonly skips = new SkipGuard();
+  private readonly commits: OffsetCommits;
+  private readonly chunkSize: number;
+  private readonly stallRestartMs: number;
   private readonly watched = new WeakSet<Consumer>();
   private watchdog?: ConsumerWatchdog;
   private closing = false;
@@ -59,12 +73,14 @@ export class BatchingKafkaServer extends ServerKafka {
     options: Required<KafkaOptions>['options'],
     /** The group (of ConsumerGroups) whose handlers this server runs. */
     readonly groupName: string,
-    private readonly chunkSize: number,
-    private readonly stallRestartMs = 0,
+    settings: BatchingSettings,
   ) {
     super(options);
     // Several servers run side by side: each line says whose consumer it is about.
     this.log = new Logger(`Kafka ${groupName}`);
+    this.chunkSize = settings.chunkSize;
+    this.stallRestartMs = settings.stallRestartMs ?? 0;
+    this.commits = new OffsetCommits(settings.commitIntervalMs ?? 0, this.log);
   }
 
   /** The Kafka group id it consumes under. */
@@ -83,9 +99,11 @@ export class BatchingKafkaServer extends ServerKafka {
     if (topics.length > 0) await subscribeWhenKnown(consumer, { ...(this.options.subscribe ?? {}), topics });
     await consumer.run({
       ...(this.options.run ?? {}),
+      ...this.commits.runOptions(),
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    this.commits.start();
   }
 
   /**
@@ -162,13 +180,35 @@ export class BatchingKafkaServer extends ServerKafka {
   override async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.pendingRestart);
+    this.commits.stop();
+    // A batch that ends from now on commits itself (handleBatch): this commits what ended before.
+    await this.commits.flush().catch((err: Error) => this.log.warn(`offsets not committed on close, they will be delivered again: ${err.message}`));
     await this.watchdog?.stop();
     await super.close();
   }
 
-  private async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, isRunning } = payload;
+    if (this.wentBack(batch, resolveOffset)) return this.commits.afterBatch(payload, true);
+    let failure: { reason: unknown } | undefined;
+    try {
+      await this.handleRecords(payload);
+    } catch (reason) {
+      failure = { reason };
+    }
+    // A failed batch commits what it got through at once, as kafkajs does; so does one ending while the consumer stops.
+    const now = failure !== undefined || this.closing || !isRunning();
+    try {
+      await this.commits.afterBatch(payload, now);
+    } catch (err) {
+      if (!failure) throw err;
+      this.log.debug(`offsets not committed after a failed batch: ${(err as Error).message}`);
+    }
+    if (failure) throw failure.reason;
+  }
+
+  private async handleRecords({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition, messages } = batch;
-    if (this.wentBack(batch, resolveOffset)) return;
     let handledUpTo: bigint | undefined;
     this.activity.batchStarted(topic, partition, Date.now());
     try {
@@ -246,6 +286,7 @@ export class BatchingKafkaServer extends ServerKafka {
       if (payload.batchSize === 0) this.skips.handled(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     for (const event of [REBALANCING, STOP, CRASH]) consumer.on(event, () => this.activity.clear());
+    for (const event of [STOP, CRASH]) consumer.on(event, () => this.commits.forget());
     consumer.on(CRASH, ({ payload }) => {
       this.skips.restarted();
       if (!payload.restart) this.leftStopped(payload.error);
@@ -301,6 +342,8 @@ export class BatchingKafkaServer extends ServerKafka {
         try {
           this.activity.clear();
           this.skips.restarted();
+          // Not committed first: the broker may be what is wrong. The inbox drops what comes again.
+          this.commits.forget();
           // A stop alone keeps kafkajs' cached metadata, which may be what left partitions unfetched.
           await consumer.disconnect();
           if (this.closing) return;

@@ -63,5 +63,6 @@ function kafkaTransportOptions(kafka: AppConfig['kafka'], group: string): KafkaO
 
 /** The transport a consumer group's `@EventPattern` handlers run on: Nest's Kafka server, dispatching batches. */
 export function kafkaTransport(kafka: AppConfig['kafka'], group: string, chunkSize: number): CustomStrategy & { strategy: BatchingKafkaServer } {
-  return { strategy: new BatchingKafkaServer(kafkaTransportOptions(kafka, group).options!, group, chunkSize, kafka.stallRestartMs) };
+  const settings = { chunkSize, stallRestartMs: kafka.stallRestartMs, commitIntervalMs: kafka.commitIntervalMs };
+  return { strategy: new BatchingKafkaServer(kafkaTransportOptions(kafka, group).options!, group, settings) };
 }
