@@ -5,6 +5,8 @@ import { KafkaContext, ServerKafka } from '@nestjs/microservices';
 import { BatchingKafkaServer, subscribeWhenKnown } from './batching-kafka-server';
 import { inGroup } from './consumer-groups';
 import { KafkaBatchContext } from './kafka-batch-context';
+import { partitionKey } from './partition-activity';
+import { SkipGuard } from './skip-guard';
 
 // kafkajs' typings declare narrower constructors than the ones its code calls.
 const ProtocolError = KafkaJSProtocolError as unknown as new (answer: { type: string; code: number; retriable: boolean; message: string }) => Error;
@@ -129,6 +131,19 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
     expect(resolved).toEqual(['42', '43']);
   });
 
+  it('counts each chunk as handled when it is, so a commit made mid-batch is not taken for a skip', async () => {
+    const s = server(2);
+    const guard = (s as unknown as { skips: SkipGuard }).skips;
+    const verdicts: Array<bigint | undefined> = [];
+    s.addHandler('order_placed', async (_data, ctx) => {
+      // The group committed 41 and 42 (the commit timer) while 43 is in the handlers.
+      if (offsetsIn(ctx).includes('43')) verdicts.push(guard.behind(partitionKey('order_placed', 2), { committed: 43n, groupCommitted: true, low: 0n }));
+    }, true);
+    await s.handleBatch(batchAt(39, 40).payload);
+    await s.handleBatch(batchAt(41, 42, 43).payload);
+    expect(verdicts).toEqual([undefined]);
+  });
+
   it("leaves a topic without event handlers to Nest's own dispatch, record by record", async () => {
     const s = server();
     const seen: string[] = [];
@@ -251,7 +266,8 @@ describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
         if (crashingRuns.includes(runs)) crash(false);
       }),
     };
-    return { consumer, crash };
+    const emit = (event: string) => listeners.get(event)?.forEach((listener) => listener({ payload: {} }));
+    return { consumer, crash, emit };
   }
 
   async function running(consumer: object): Promise<BatchingKafkaServer> {
@@ -302,6 +318,36 @@ describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
     expect(consumer.run).toHaveBeenCalledTimes(2);
     await jest.advanceTimersByTimeAsync(500);
     expect(consumer.run).toHaveBeenCalledTimes(3);
+  });
+
+  it('runs with kafkajs commits off when committing on an interval, commits before a rebalance, and forgets a stopped run', async () => {
+    const { consumer, emit } = consumerCrashingOnRuns();
+    const server = new BatchingKafkaServer({ client: { brokers: ['127.0.0.1:1'] } }, 'analytics', { chunkSize: 100, commitIntervalMs: 1_000 });
+    Object.assign(server, { consumer });
+    await server.bindEvents(consumer as unknown as Consumer);
+    expect(consumer.run).toHaveBeenCalledWith(expect.objectContaining({ autoCommit: false, autoCommitInterval: 1_000 }));
+
+    const commits: unknown[][] = [];
+    const offsets = { topics: [{ topic: 'order_placed', partitions: [{ partition: 0, offset: '8' }] }] };
+    const payload = {
+      batch: { topic: 'order_placed', partition: 0, messages: [], firstOffset: () => '7', lastOffset: () => '7' },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+      commitOffsetsIfNecessary: async (...args: unknown[]) => void commits.push(args),
+      uncommittedOffsets: () => offsets,
+    };
+    await (server as unknown as { handleBatch(p: unknown): Promise<void> }).handleBatch(payload);
+    expect(commits).toEqual([[]]);
+    emit(EVENTS.REBALANCING);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(commits).toEqual([[], [offsets]]);
+
+    emit(EVENTS.STOP);
+    await jest.advanceTimersByTimeAsync(10_000);
+    await server.close();
+    expect(commits).toHaveLength(2);
   });
 
   it('restarts nothing once the app is closing', async () => {

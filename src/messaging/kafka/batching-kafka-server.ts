@@ -3,7 +3,7 @@ import { KafkaOptions, MessageHandler, ServerKafka } from '@nestjs/microservices
 import type { Consumer, ConsumerSubscribeTopics, EachBatchPayload, Kafka } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { HandlerExtras } from './consumer-groups';
-import { ConsumerWatchdog } from './consumer-watchdog';
+import { ConsumerWatchdog, withDeadline } from './consumer-watchdog';
 import { KafkaBatchContext, KafkaMessage } from './kafka-batch-context';
 import { brokerAnswer } from './kafka-errors';
 import { OffsetCommits } from './offset-commits';
@@ -103,7 +103,7 @@ export class BatchingKafkaServer extends ServerKafka {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.commits.start();
+    if (!this.closing) this.commits.start();
   }
 
   /**
@@ -181,8 +181,11 @@ export class BatchingKafkaServer extends ServerKafka {
     this.closing = true;
     clearTimeout(this.pendingRestart);
     this.commits.stop();
-    // A batch that ends from now on commits itself (handleBatch): this commits what ended before.
-    await this.commits.flush().catch((err: Error) => this.log.warn(`offsets not committed on close, they will be delivered again: ${err.message}`));
+    // A batch that ends from now on commits itself (handleBatch): this commits what ended before. The
+    // broker may be what is down: the close does not wait for it longer than a request would.
+    await withDeadline(this.commits.flush(), CLOSE_COMMIT_DEADLINE_MS).catch((err: Error) =>
+      this.log.warn(`offsets not committed on close, the next owner gets those records again: ${err.message}`),
+    );
     await this.watchdog?.stop();
     await super.close();
   }
@@ -221,6 +224,8 @@ export class BatchingKafkaServer extends ServerKafka {
           const last = chunk[outcome.handled - 1].offset;
           resolveOffset(last);
           handledUpTo = BigInt(last) + 1n;
+          // Before any commit of it (the commit timer may run mid-batch), or the watchdog's look would see a skip.
+          this.skips.handled(topic, partition, handledUpTo);
         }
         if (outcome.handled < chunk.length) throw outcome.reason;
         await heartbeat();
@@ -287,6 +292,9 @@ export class BatchingKafkaServer extends ServerKafka {
     });
     for (const event of [REBALANCING, STOP, CRASH]) consumer.on(event, () => this.activity.clear());
     for (const event of [STOP, CRASH]) consumer.on(event, () => this.commits.forget());
+    // kafkajs commits nothing itself with autoCommit off: what was handled goes before the group rejoins
+    // (a commit of the generation ending is still accepted; a late one is refused, and redelivered).
+    consumer.on(REBALANCING, () => void this.commits.flush().catch((err: Error) => this.log.debug(`offsets not committed before the rebalance: ${err.message}`)));
     consumer.on(CRASH, ({ payload }) => {
       this.skips.restarted();
       if (!payload.restart) this.leftStopped(payload.error);
@@ -366,6 +374,7 @@ export class BatchingKafkaServer extends ServerKafka {
 }
 
 const GIVE_UP_WINDOW_MS = 5 * 60_000;
+const CLOSE_COMMIT_DEADLINE_MS = 5_000;
 
 /** 0.5 s, doubling with each try, at most 30 s. */
 function restartDelayMs(tries: number): number {

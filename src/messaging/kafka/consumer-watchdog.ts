@@ -145,7 +145,8 @@ const shown = (key: string): string => {
 
 const describe = (partitions: PartitionOffsets[]): string => partitions.map((p) => `${shown(p.key)} at ${p.committed} of ${p.end}`).join(', ');
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+/** `work`, or a rejection once `ms` have passed without its outcome. */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);

@@ -13,9 +13,10 @@ export type Committer = Pick<EachBatchPayload, 'commitOffsetsIfNecessary' | 'unc
  * interval while batches come, and once more after the last of them (the timer), so a quiet group's
  * lag still reaches zero.
  *
- * What is handled but not yet committed is delivered again after a crash or a rebalance, and the
- * consumers' inbox drops it; it is committed at once when a batch fails (as kafkajs does), when the
- * consumer stops and when the app closes. `intervalMs` 0 leaves kafkajs' commit after every batch.
+ * What is handled but not yet committed is delivered again after a crash (or a rebalance the commit
+ * came too late for), and the consumers' inbox drops it; it is committed at once when a batch fails (as kafkajs does), before a
+ * rebalance, when the consumer stops and when the app closes (see BatchingKafkaServer). `intervalMs` 0
+ * leaves kafkajs' commit after every batch.
  */
 export class OffsetCommits {
   private committer?: Committer;
