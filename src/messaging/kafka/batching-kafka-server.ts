@@ -182,7 +182,7 @@ export class BatchingKafkaServer extends ServerKafka {
     clearTimeout(this.pendingRestart);
     this.commits.stop();
     // A batch that ends from now on commits itself (handleBatch): this commits what ended before. The
-    // broker may be what is down: the close does not wait for it longer than a request would.
+    // broker may be what is down: the close waits for it 5 s at most.
     await withDeadline(this.commits.flush(), CLOSE_COMMIT_DEADLINE_MS).catch((err: Error) =>
       this.log.warn(`offsets not committed on close, the next owner gets those records again: ${err.message}`),
     );
