@@ -232,9 +232,9 @@ export class BatchingKafkaServer extends ServerKafka {
       }
       // Resolving the last record resolves the batch's trailing control records too (kafkajs does so).
       handledUpTo = BigInt(batch.lastOffset()) + 1n;
+      this.skips.handled(topic, partition, handledUpTo);
     } finally {
       this.activity.batchEnded(topic, partition, Date.now(), handledUpTo);
-      if (handledUpTo !== undefined) this.skips.handled(topic, partition, handledUpTo);
     }
   }
 

@@ -14,9 +14,9 @@ export type Committer = Pick<EachBatchPayload, 'commitOffsetsIfNecessary' | 'unc
  * lag still reaches zero.
  *
  * What is handled but not yet committed is delivered again after a crash (or a rebalance the commit
- * came too late for), and the consumers' inbox drops it; it is committed at once when a batch fails (as kafkajs does), before a
- * rebalance, when the consumer stops and when the app closes (see BatchingKafkaServer). `intervalMs` 0
- * leaves kafkajs' commit after every batch.
+ * came too late for), and the consumers' inbox drops it; it is committed at once when a batch fails
+ * (as kafkajs does), before a rebalance, when the consumer stops and when the app closes (see
+ * BatchingKafkaServer). `intervalMs` 0 leaves kafkajs' commit after every batch.
  */
 export class OffsetCommits {
   private committer?: Committer;
@@ -38,11 +38,10 @@ export class OffsetCommits {
     if (this.intervalMs <= 0) return;
     this.committer = committer;
     if (!now) return this.track(committer.commitOffsetsIfNecessary());
-    await this.settled();
-    await this.track(commitAll(committer));
+    await this.flush();
   }
 
-  /** Commits what is resolved and not committed yet; for a closing app. */
+  /** Commits what is resolved and not committed yet, after any commit under way (a rebalance, a close). */
   async flush(): Promise<void> {
     const committer = this.committer;
     if (!committer) return;
