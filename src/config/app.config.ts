@@ -36,6 +36,7 @@ export const appConfig = registerAs('app', () => {
       sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
       stallRestartMs: env.KAFKA_STALL_RESTART_MS,
       commitIntervalMs: env.KAFKA_COMMIT_INTERVAL_MS,
+      fetch: { minBytes: env.KAFKA_FETCH_MIN_BYTES, maxWaitTimeInMs: env.KAFKA_FETCH_MAX_WAIT_MS },
       fromBeginning: env.KAFKA_FROM_BEGINNING,
       retention: { eventsMs: env.KAFKA_RETENTION_MS, deadLettersMs: env.KAFKA_DLQ_RETENTION_MS },
     },

@@ -132,6 +132,18 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(60000)
   KAFKA_COMMIT_INTERVAL_MS = 1000;
 
+  /**
+   * How much a consumer's fetch waits for (Kafka's fetch.min.bytes) before the broker answers, up to
+   * KAFKA_FETCH_MAX_WAIT_MS. 1 answers as soon as there is a record: the lowest latency, and under load
+   * many small fetches, each batch a consumer transaction of its own.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(52428800)
+  KAFKA_FETCH_MIN_BYTES = 1;
+
+  /** The longest the broker holds a consumer's fetch waiting for KAFKA_FETCH_MIN_BYTES (fetch.max.wait.ms). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(60000)
+  KAFKA_FETCH_MAX_WAIT_MS = 5000;
+
   /** Where a consumer group with no committed offsets starts: the beginning of each topic, or its end. */
   @Transform(toBoolean) @IsBoolean()
   KAFKA_FROM_BEGINNING = true;
