@@ -15,7 +15,7 @@ function consumerOf(env: Record<string, string>): ConsumerConfig {
 }
 
 describe('kafkaTransport', () => {
-  it("leaves the broker answering a fetch as soon as a record is there, as kafkajs does by default", () => {
+  it('leaves the broker answering a fetch as soon as a record is there, as kafkajs does by default', () => {
     expect(consumerOf({})).toMatchObject({ groupId: 'nestream.orders', minBytes: 1, maxWaitTimeInMs: 5000 });
   });
 
