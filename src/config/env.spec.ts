@@ -124,6 +124,16 @@ describe('validateEnv', () => {
     expect(err.message).toContain('KAFKA_MIN_INSYNC_REPLICAS');
   });
 
+  it('rejects a fetch wait as long as the session timeout, which would get an idle consumer evicted', () => {
+    const err = errorOf({ KAFKA_FETCH_MAX_WAIT_MS: '30000', KAFKA_SESSION_TIMEOUT_MS: '30000' });
+
+    expect(err.message).toContain('KAFKA_FETCH_MAX_WAIT_MS must be less than KAFKA_SESSION_TIMEOUT_MS');
+  });
+
+  it('accepts a fetch wait just below the session timeout', () => {
+    expect(validateEnv({ KAFKA_FETCH_MAX_WAIT_MS: '5999', KAFKA_SESSION_TIMEOUT_MS: '6000' }).KAFKA_FETCH_MAX_WAIT_MS).toBe(5999);
+  });
+
   it('accepts a min in-sync replica count equal to the replication factor', () => {
     expect(validateEnv({ KAFKA_MIN_INSYNC_REPLICAS: '3', KAFKA_REPLICATION_FACTOR: '3' }).KAFKA_MIN_INSYNC_REPLICAS).toBe(3);
   });

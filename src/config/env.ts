@@ -140,7 +140,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(52428800)
   KAFKA_FETCH_MIN_BYTES = 1;
 
-  /** The longest the broker holds a consumer's fetch waiting for KAFKA_FETCH_MIN_BYTES (fetch.max.wait.ms). */
+  /** The longest the broker holds a consumer's fetch waiting for KAFKA_FETCH_MIN_BYTES (fetch.max.wait.ms); below the session timeout. */
   @Transform(toInt) @IsInt() @Min(0) @Max(60000)
   KAFKA_FETCH_MAX_WAIT_MS = 5000;
 
@@ -365,6 +365,10 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   }
   if (env.ANALYTICS_HOPPING_HOP_MINUTES > env.ANALYTICS_HOPPING_WINDOW_MINUTES) {
     throw new ConfigurationError('Invalid configuration: ANALYTICS_HOPPING_HOP_MINUTES must not exceed ANALYTICS_HOPPING_WINDOW_MINUTES');
+  }
+  // An idle consumer heartbeats only between fetches: a fetch held as long as the session would get it evicted.
+  if (env.KAFKA_FETCH_MAX_WAIT_MS >= env.KAFKA_SESSION_TIMEOUT_MS) {
+    throw new ConfigurationError('Invalid configuration: KAFKA_FETCH_MAX_WAIT_MS must be less than KAFKA_SESSION_TIMEOUT_MS');
   }
   if (env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS) {
     throw new ConfigurationError('Invalid configuration: WEBHOOK_LEASE_MS must exceed WEBHOOK_TIMEOUT_MS');
