@@ -59,8 +59,11 @@ export async function createApp(extraModules: Type[] = []): Promise<NestExpressA
   setupOpenApi(app);
 
   if (config.role.consumes) {
-    // One transport, and so one kafkajs consumer, per consumer group the handlers name (see consumer-groups.ts).
-    const servers = [...consumerGroupTopicsOf(app.get(ModulesContainer)).keys()].map((group) => {
+    // One transport, and so one kafkajs consumer, per consumer group the handlers name (see consumer-groups.ts)
+    // and KAFKA_CONSUMER_GROUPS leaves to this instance.
+    const chosen = config.kafka.consumerGroups;
+    const groups = [...consumerGroupTopicsOf(app.get(ModulesContainer)).keys()].filter((group) => !chosen || chosen.includes(group));
+    const servers = groups.map((group) => {
       const transport = kafkaTransport(config.kafka, group, config.consumers.batchSize);
       app.connectMicroservice<MicroserviceOptions>(transport, { inheritAppConfig: true });
       return transport.strategy;

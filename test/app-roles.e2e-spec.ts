@@ -61,4 +61,15 @@ describe('APP_ROLE: an api process and a worker process split the work', () => {
     await waitFor('the delivery recorded by the worker', () => worker.app.get(WebhookDispatcher).deliveredCount > 0);
     expect(api.app.get(WebhookDispatcher).claimRounds).toBe(0);
   });
+
+  it('a worker with KAFKA_CONSUMER_GROUPS runs only the groups it lists', async () => {
+    const partial = await startE2eApp({ APP_ROLE: 'worker', KAFKA_CONSUMER_GROUPS: `${ConsumerGroups.Persistence}, ${ConsumerGroups.Live}` });
+    try {
+      expect(partial.app.getMicroservices()).toHaveLength(2);
+      const ready = (await partial.http.get('/health/ready').expect(200)).body;
+      expect(Object.keys(ready.info.kafka_consumer.groups).sort()).toEqual([ConsumerGroups.Live, ConsumerGroups.Persistence]);
+    } finally {
+      await partial.close();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { ConfigType, registerAs } from '@nestjs/config';
+import { listedGroups } from '../messaging/kafka/consumer-groups';
 import { parseDurationList, validateEnv } from './env';
 
 /** Typed configuration, grouped by area; built once from the validated environment. */
@@ -33,6 +34,8 @@ export const appConfig = registerAs('app', () => {
         ? { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME!, password: env.KAFKA_SASL_PASSWORD! }
         : undefined,
       consumerConcurrency: env.KAFKA_CONSUMER_CONCURRENCY,
+      /** The consumer groups this instance runs; undefined: all of them. */
+      consumerGroups: listedGroups(env.KAFKA_CONSUMER_GROUPS),
       sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
       stallRestartMs: env.KAFKA_STALL_RESTART_MS,
       commitIntervalMs: env.KAFKA_COMMIT_INTERVAL_MS,

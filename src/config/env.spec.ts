@@ -134,6 +134,17 @@ describe('validateEnv', () => {
     expect(validateEnv({ KAFKA_FETCH_MAX_WAIT_MS: '5999', KAFKA_SESSION_TIMEOUT_MS: '6000' }).KAFKA_FETCH_MAX_WAIT_MS).toBe(5999);
   });
 
+  it('accepts the consumer groups an instance runs as a comma-separated list of group names', () => {
+    expect(validateEnv({ KAFKA_CONSUMER_GROUPS: 'persistence, webhooks' }).KAFKA_CONSUMER_GROUPS).toBe('persistence, webhooks');
+    expect(validateEnv({}).KAFKA_CONSUMER_GROUPS).toBe('');
+  });
+
+  it('rejects a consumer group the app does not have, naming the ones it has', () => {
+    const err = errorOf({ KAFKA_CONSUMER_GROUPS: 'persistence,orders' });
+
+    expect(err.message).toContain('KAFKA_CONSUMER_GROUPS must be empty or a comma-separated list of: persistence, webhooks, live, analytics');
+  });
+
   it('accepts a min in-sync replica count equal to the replication factor', () => {
     expect(validateEnv({ KAFKA_MIN_INSYNC_REPLICAS: '3', KAFKA_REPLICATION_FACTOR: '3' }).KAFKA_MIN_INSYNC_REPLICAS).toBe(3);
   });

@@ -14,6 +14,7 @@ import {
   NotEquals,
   validateSync,
 } from 'class-validator';
+import { ConsumerGroups } from '../messaging/kafka/consumer-groups';
 
 const toBoolean = ({ value }: { value: unknown }) =>
   value === true || value === 'true' ? true : value === false || value === 'false' ? false : value;
@@ -24,6 +25,9 @@ const toNumber = ({ value }: { value: unknown }) =>
 
 // A comma-separated list of durations: 0 or a whole number with a unit (ms, s, m, h, d).
 const DURATION_LIST = /^\s*(0|\d+(ms|s|m|h|d))(\s*,\s*(0|\d+(ms|s|m|h|d)))*\s*$/;
+// Empty, or a comma-separated list of the app's consumer group names.
+const GROUP_NAME = `(${Object.values(ConsumerGroups).join('|')})`;
+const GROUP_LIST = new RegExp(`^(\\s*${GROUP_NAME}\\s*(,\\s*${GROUP_NAME}\\s*)*)?$`);
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `0,5s,5m` → `[0, 5000, 300000]`; the text has passed DURATION_LIST. */
@@ -109,6 +113,15 @@ export class EnvironmentVariables {
    */
   @Transform(toInt) @IsInt() @Min(1) @Max(64)
   KAFKA_CONSUMER_CONCURRENCY = 6;
+
+  /**
+   * The consumer groups this instance runs (with APP_ROLE all or worker), comma-separated; empty runs
+   * them all. Lets a deployment give a module's consumers instances of their own: on two shared cores
+   * the ingest consumer alone stored outside events at 0.72–0.80× of the raw eachBatch consumer, and
+   * beside the other three groups at 0.38–0.41× (docs/benchmarks.md).
+   */
+  @Matches(GROUP_LIST, { message: `KAFKA_CONSUMER_GROUPS must be empty or a comma-separated list of: ${Object.values(ConsumerGroups).join(', ')}` })
+  KAFKA_CONSUMER_GROUPS = '';
 
   /**
    * How long the group waits for a silent member before handing its partitions to the others: the

@@ -32,6 +32,12 @@ export function consumerGroupIds(base: string, groups: readonly string[] = Objec
   return groups.map((group) => consumerGroupId(base, group));
 }
 
+/** The groups a `KAFKA_CONSUMER_GROUPS` list names (validated in env.ts); undefined when empty: all of them. */
+export function listedGroups(list: string): ConsumerGroupName[] | undefined {
+  const names = list.split(',').map((g) => g.trim()).filter((g) => g.length > 0);
+  return names.length > 0 ? [...new Set(names as ConsumerGroupName[])] : undefined;
+}
+
 /** `@EventPattern` extras that name the handler's consumer group: `@EventPattern(topic, inGroup(ConsumerGroups.Analytics))`. */
 export function inGroup(group: ConsumerGroupName): HandlerExtras {
   return { group };
