@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Admin, AssignerProtocol, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { consumerGroupIds } from '../../src/messaging/kafka/consumer-groups';
 import { requiredTopics } from '../../src/messaging/topics';
-import { ROOT } from '../settings';
+import { appConsumerGroups, ROOT } from '../settings';
 import { freePort, killOnExit } from './processes';
 import { sleep, waitFor } from './time';
 
@@ -203,7 +203,7 @@ export class BenchKafka {
    */
   async appLag(base: string): Promise<number> {
     const admin = await this.connected();
-    const { groups } = await retrying(() => admin.describeGroups(consumerGroupIds(base)));
+    const { groups } = await retrying(() => admin.describeGroups(consumerGroupIds(base, appConsumerGroups())));
     let total = 0;
     for (const group of groups) {
       // A group between members (rebalancing, or not joined yet) has no assignment to read: not settled.
