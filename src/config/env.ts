@@ -117,8 +117,8 @@ export class EnvironmentVariables {
   /**
    * The consumer groups this instance runs (with APP_ROLE all or worker), comma-separated; empty runs
    * them all. Lets a deployment give a module's consumers instances of their own: on two shared cores
-   * the ingest consumer alone stored outside events at 0.72–0.80× of the raw eachBatch consumer, and
-   * beside the other three groups at 0.38–0.41× (docs/benchmarks.md).
+   * the persistence group alone stored outside events at 0.72–0.87× of the raw eachBatch consumer, and
+   * beside the other three groups at 0.34–0.46× (docs/benchmarks.md).
    */
   @Matches(GROUP_LIST, { message: `KAFKA_CONSUMER_GROUPS must be empty or a comma-separated list of: ${Object.values(ConsumerGroups).join(', ')}` })
   KAFKA_CONSUMER_GROUPS = '';
