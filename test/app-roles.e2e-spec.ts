@@ -1,6 +1,6 @@
 import { WebhookDispatcher } from '../src/webhooks/dispatch/webhook-dispatcher.service';
 import { E2eApp, startE2eApp } from './support/e2e-app';
-import { anOrder, aUser } from './support/factories';
+import { anOrder, aUser, unique } from './support/factories';
 import { waitFor } from './support/wait-for';
 import { WebhookReceiver } from './support/webhook-receiver';
 import { ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
@@ -63,7 +63,12 @@ describe('APP_ROLE: an api process and a worker process split the work', () => {
   });
 
   it('a worker with KAFKA_CONSUMER_GROUPS runs only the groups it lists', async () => {
-    const partial = await startE2eApp({ APP_ROLE: 'worker', KAFKA_CONSUMER_GROUPS: `${ConsumerGroups.Persistence}, ${ConsumerGroups.Live}` });
+    // Groups of its own: joining and leaving the worker's groups would rebalance them under the other tests.
+    const partial = await startE2eApp({
+      APP_ROLE: 'worker',
+      KAFKA_GROUP_ID: unique('nestream-e2e-chosen-groups'),
+      KAFKA_CONSUMER_GROUPS: `${ConsumerGroups.Persistence}, ${ConsumerGroups.Live}`,
+    });
     try {
       expect(partial.app.getMicroservices()).toHaveLength(2);
       const ready = (await partial.http.get('/health/ready').expect(200)).body;
