@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import { EnvironmentVariables } from '../src/config/env';
-import { ConsumerGroups, listedGroups } from '../src/messaging/kafka/consumer-groups';
+import { listedGroups } from '../src/messaging/kafka/consumer-groups';
 
 export const ROOT = join(__dirname, '..');
 export const RESULTS_DIR = join(ROOT, 'bench-results');
@@ -195,7 +195,7 @@ export function appSetting(name: NumericSetting): number {
   return Number(process.env[`BENCH_APP_${name}`] ?? new EnvironmentVariables()[name]);
 }
 
-/** The app's consumer groups as `BENCH_APP_KAFKA_CONSUMER_GROUPS` chooses them (all by default): the only ones whose lag can fall. */
-export function appConsumerGroups(): string[] {
-  return listedGroups(process.env.BENCH_APP_KAFKA_CONSUMER_GROUPS ?? '') ?? Object.values(ConsumerGroups);
+/** The app's consumer groups as `BENCH_APP_KAFKA_CONSUMER_GROUPS` chooses them (undefined: all): the only ones whose lag can fall. */
+export function appConsumerGroups(): string[] | undefined {
+  return listedGroups(process.env.BENCH_APP_KAFKA_CONSUMER_GROUPS ?? '');
 }
