@@ -1,6 +1,9 @@
 import { deadLetterTopicOf, Topics } from '../src/events';
 import { recordId } from '../src/messaging/envelope';
 import { consumerGroupId, ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
+import { UnitOfWork } from '../src/messaging/unit-of-work';
+import { toUser } from '../src/users/user';
+import { UserEntity } from '../src/users/user.entity';
 import { endOffsets, waitForCommittedPast } from './support/consumer-group';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOutsideId, aUser, unique } from './support/factories';
@@ -86,6 +89,46 @@ describe('Events written by producers outside Nestream', () => {
       return res.status === 200 && res.body.customer ? res.body : undefined;
     });
     expect(order).toMatchObject({ amount: 25.5, customer: { id: user.id, name: user.name, email: user.email } });
+  });
+
+  it('logs an outside order only after a write to its user already in flight, so the enrichment copies the customer a rebuild would', async () => {
+    const user = (await e2e.http.post('/users').send(aUser({ name: 'Before' })).expect(201)).body;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let logged!: (pid: number) => void;
+    const renamer = new Promise<number>((resolve) => (logged = resolve));
+    // A rename as UsersService writes one, held open after its event has taken its log position.
+    const rename = e2e.app.get(UnitOfWork).run(async (tx) => {
+      const users = tx.em.getRepository(UserEntity);
+      const row = await users.findOneOrFail({ where: { id: user.id }, lock: { mode: 'pessimistic_write' } });
+      const saved = await users.save(Object.assign(row, { name: 'After', version: row.version + 1 }));
+      await tx.publish({ type: 'user_updated', entityId: user.id, version: saved.version, payload: { ...toUser(saved) }, occurredAt: saved.updatedAt });
+      const [{ pid }] = await tx.em.query(`SELECT pg_backend_pid() AS pid`);
+      logged(pid);
+      await gate;
+    });
+    const pid = await renamer;
+    const id = anOutsideId();
+    await outside.sendJson(Topics.OrderPlaced, { id, userId: user.id, product: 'lamp', amount: 25.5 });
+    // The ingest waits for the rename to commit; without that wait the order is stored and enriched with 'Before'.
+    const seen = await waitFor('the ingest to wait for the rename, or the order to be enriched', async () => {
+      const [{ waiting }] = await e2e.db.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [pid]);
+      if (waiting > 0) return 'ingest waiting';
+      const res = await e2e.http.get(`/orders/${id}`);
+      return res.status === 200 && res.body.customer ? 'order enriched' : undefined;
+    });
+    release();
+    await rename;
+
+    const order = await waitFor('the outside order with its customer', async () => {
+      const res = await e2e.http.get(`/orders/${id}`);
+      return res.status === 200 && res.body.customer ? res.body : undefined;
+    });
+    const asOfNow = (await e2e.http.get(`/orders/${id}?at=${encodeURIComponent(new Date().toISOString())}`).expect(200)).body;
+    // Time travel folds the customer from the log, as a rebuild does.
+    expect(order.customer).toEqual(asOfNow.customer);
+    expect(order.customer).toEqual({ id: user.id, name: 'After', email: user.email });
+    expect(seen).toBe('ingest waiting');
   });
 
   it('spends no enrichment transaction on an outside order without a user (it has no customer to copy)', async () => {

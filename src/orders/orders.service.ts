@@ -175,6 +175,19 @@ export class OrdersService {
     if (missing.length > 0) throw new Error(`order ${missing.join(', ')} is not stored yet`);
   }
 
+  /**
+   * Share-locks the users the orders name, as `place` does, before the orders' events take their log
+   * positions. A write to a user holds its row lock from before its own event is logged until it
+   * commits, so an order's event is logged after every event of its user with a lower position has
+   * committed, and the enrichment (the user's events before the order's position) sees what a rebuild
+   * from the log sees. A user an outside producer is creating at that moment is not covered: its row
+   * is not visible to lock.
+   */
+  private async awaitUserWrites(em: EntityManager, userIds: readonly (number | null | undefined)[]): Promise<void> {
+    const ids = [...new Set(userIds.filter((id): id is number => id != null))].sort((a, b) => a - b);
+    if (ids.length > 0) await em.query(`SELECT 1 FROM users WHERE id = ANY($1::bigint[]) ORDER BY id FOR SHARE`, [ids]);
+  }
+
   /** The customer the enrichment settles on: the latest placement whose user existed at the time. */
   private async customerOf(em: EntityManager, placements: readonly Placement[]): Promise<OrderCustomer | null> {
     for (const p of [...placements].reverse()) {
@@ -193,6 +206,7 @@ export class OrdersService {
   async applyExternal(em: EntityManager, inputs: readonly { payload: OrderEventPayload; version?: number }[]): Promise<({ id: number; version: number } | null)[]> {
     if (inputs.length === 0) return [];
     for (const { payload } of inputs) moveIdSequencePast(em, 'orders', payload.id);
+    await this.awaitUserWrites(em, inputs.map((i) => i.payload.userId));
     const rows: { id: string; version: number }[] = await em.query(
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::numeric[], $5::int[], $6::text[], $7::int[])
