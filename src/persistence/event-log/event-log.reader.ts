@@ -17,7 +17,7 @@ export interface LoggedEvent {
   metadata: Record<string, unknown>;
   origin: 'nestream' | 'ingested';
   occurredAt: Date;
-  /** When the log recorded it: the commit's transaction time, also the row's timestamps for ingested events. */
+  /** When the log recorded it: its transaction's `now()` (when the transaction began, not its commit), as the row's timestamps of an ingested event. */
   recordedAt: Date;
 }
 
