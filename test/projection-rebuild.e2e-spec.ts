@@ -185,6 +185,40 @@ describe('Rebuilding read models from the event log', () => {
     expect((await rebuilder.rebuild('users', { swap: false })).identical).toBe(true);
   });
 
+  it('starts over when its swap deadlocks with a writer that took the log before the live table', async () => {
+    // As the ingest consumer's batch does when it stores an outside user, then an outside order.
+    const writer = e2e.db.createQueryRunner();
+    await writer.connect();
+    let attempts = 0;
+    let logLocked = false;
+    try {
+      const rebuilt = rebuilder.rebuild('orders', {
+        beforeSwap: async () => {
+          attempts += 1;
+          if (attempts > 1) return;
+          await writer.startTransaction();
+          await writer.query('LOCK TABLE event_log IN ROW EXCLUSIVE MODE');
+          logLocked = true;
+        },
+      });
+      // The swap holds orders and waits for the log; the writer then asks for orders. Postgres breaks
+      // the deadlock by aborting the one that waited first, the rebuild, and the writer gets orders.
+      await waitFor('the swap to wait for the writer', async () => {
+        if (!logLocked) return false;
+        const [{ n }] = await e2e.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'event_log'::regclass AND mode = 'ShareLock' AND NOT granted`);
+        return n > 0;
+      });
+      await writer.query('LOCK TABLE orders IN ROW EXCLUSIVE MODE');
+      await writer.rollbackTransaction();
+
+      expect(await rebuilt).toMatchObject({ projection: 'orders', swapped: true });
+      expect(attempts).toBe(2);
+    } finally {
+      if (writer.isTransactionActive) await writer.rollbackTransaction();
+      await writer.release();
+    }
+  });
+
   it('rebuilds over HTTP behind the admin token', async () => {
     await e2e.http.post('/admin/projections/users/rebuild').expect(401);
     await e2e.http.post('/admin/projections/users/rebuild').set({ Authorization: 'Bearer wrong-token-0123456789' }).expect(403);

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { retryOnDeadlock } from '../common/db-errors';
 import { ConflictError } from '../common/errors';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
 import type { Projection, ProjectionBuilder } from './projection';
@@ -58,7 +59,10 @@ export class ProjectionRebuilder {
       const [{ locked }] = await session.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [REBUILD_LOCK, name]);
       if (!locked) throw new ConflictError(`a rebuild of ${name} is already running`);
       try {
-        const report = await this.run(projection, swap, options.beforeSwap);
+        // A writer that appends to the log before it writes a live table (the ingest consumer's batch
+        // storing an outside user, then an outside order) can deadlock with the swap's table locks;
+        // Postgres aborts one of the two, and a rebuild aborted that way starts over from the log.
+        const report = await retryOnDeadlock(() => this.run(projection, swap, options.beforeSwap));
         this.logger.log(
           `${swap ? 'rebuilt' : 'checked'} ${name}: ${report.events} events up to position ${report.position}, ${report.identical ? 'identical to' : 'differs from'} the live tables`,
         );
