@@ -47,7 +47,7 @@ describe('Outbox relay', () => {
     expect(JSON.parse(record.value!)).toEqual({ id: lateId, name: lateName, email: null, version: 1 });
 
     const positions = await e2e.db.query(
-      `SELECT entity_id FROM event_log WHERE entity_id = ANY($1) ORDER BY position`,
+      `SELECT entity_id FROM event_log WHERE entity_type = 'user' AND entity_id = ANY($1) ORDER BY position`,
       [[String(lateId), String(early.id)]],
     );
     expect(positions.map((r: { entity_id: string }) => r.entity_id)).toEqual([String(lateId), String(early.id)]);
