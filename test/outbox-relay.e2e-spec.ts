@@ -1,4 +1,6 @@
 import { Topics } from '../src/events';
+import { RELAY_LOCK } from '../src/messaging/outbox/outbox-relay.service';
+import { OutboxService } from '../src/messaging/outbox/outbox.service';
 import { UnitOfWork } from '../src/messaging/unit-of-work';
 import { E2eApp, startE2eApp } from './support/e2e-app';
 import { anOutsideId, aUser, unique } from './support/factories';
@@ -57,5 +59,47 @@ describe('Outbox relay', () => {
     const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
     await probe.next('the new user event', (r) => r.key === String(user.id));
     await waitFor('an empty outbox', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0);
+  });
+
+  it('says more rows wait when a concurrent commit thinned its window, so the relay does not sleep on them', async () => {
+    const outbox = e2e.app.get(OutboxService);
+    await waitFor('an empty outbox', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0);
+    // The app's relay is kept out by its own lock; the test plays a second relay under another key.
+    const pause = e2e.db.createQueryRunner();
+    const other = e2e.db.createQueryRunner();
+    const taker = e2e.db.createQueryRunner();
+    try {
+      await pause.query('SELECT pg_advisory_lock($1)', [RELAY_LOCK]);
+      const ids: string[] = [];
+      for (const n of [1, 2, 3]) {
+        await outbox.enqueue(e2e.db.manager, { topic: 'outbox_take_test', key: String(n), value: Buffer.from('{}'), headers: {} });
+        ids.push((await e2e.db.query(`SELECT max(id)::text AS id FROM outbox`))[0].id);
+      }
+      // The other relay has deleted the first row and not yet committed.
+      await other.startTransaction();
+      await other.query('DELETE FROM outbox WHERE id = $1', [ids[0]]);
+
+      await taker.startTransaction();
+      const [{ pid }] = await taker.query('SELECT pg_backend_pid() AS pid');
+      // Its window (rows 1 and 2) is read before the other relay commits.
+      const taking = outbox.take(taker.manager, RELAY_LOCK + 1, 2);
+      await waitFor('the take to wait on the row being deleted', async () => {
+        const [{ blocked }] = await e2e.db.query('SELECT cardinality(pg_blocking_pids($1)) > 0 AS blocked', [pid]);
+        return blocked;
+      });
+      await other.commitTransaction();
+      const taken = await taking;
+      expect(taken).not.toBe('busy');
+      const { rows, more } = taken as Exclude<typeof taken, 'busy'>;
+      expect(rows.map((r) => r.id)).toEqual([ids[1]]);
+      expect(more).toBe(true);
+      await taker.commitTransaction();
+    } finally {
+      if (taker.isTransactionActive) await taker.rollbackTransaction();
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await e2e.db.query(`DELETE FROM outbox WHERE topic = 'outbox_take_test'`);
+      await pause.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]);
+      await Promise.all([pause.release(), other.release(), taker.release()]);
+    }
   });
 });

@@ -4,15 +4,16 @@ import { appConfig, AppConfig } from '../../config/app.config';
 import { Metrics } from '../../observability/metrics';
 import { KafkaService } from '../kafka/kafka.service';
 import { WakeSignal } from '../wake-signal';
-import { OutboxRow, OutboxService } from './outbox.service';
+import { OutboxService } from './outbox.service';
 
 // One relay batch runs at a time across all instances, so rows of one entity leave in id order.
-const RELAY_LOCK = 7_310_002;
+export const RELAY_LOCK = 7_310_002;
 const BUSY_RETRY_MS = 20;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
- * Publishes committed outbox rows to Kafka and deletes them in the same database transaction.
+ * Publishes committed outbox rows to Kafka and deletes them in the same database transaction (the delete
+ * comes first and commits only once the broker has acknowledged them).
  * A crash between the broker's ack and the commit republishes a batch: delivery is at least once and
  * consumers deduplicate by `ce_id`.
  */
@@ -63,7 +64,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
-      let result: number | 'busy';
+      let result: 'busy' | { more: boolean };
       try {
         result = await this.publishBatch();
         if (failures > 0) this.logger.log(`outbox relay recovered after ${failures} failed attempt(s)`);
@@ -79,30 +80,25 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         continue;
       }
       if (result === 'busy') await this.signal.sleep(BUSY_RETRY_MS);
-      else if (result < this.config.outbox.batchSize) await this.signal.sleep(this.config.outbox.pollIntervalMs);
+      else if (!result.more) await this.signal.sleep(this.config.outbox.pollIntervalMs);
     }
   }
 
-  private async publishBatch(): Promise<number | 'busy'> {
-    const batch = await this.dataSource.transaction(async (em): Promise<OutboxRow[] | 'busy'> => {
-      const [{ locked }] = await em.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK]);
-      if (!locked) return 'busy';
-      const rows = await this.outbox.oldest(em, this.config.outbox.batchSize);
-      if (rows.length === 0) return rows;
-      await this.kafka.publish(rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
-      await this.outbox.remove(
-        em,
-        rows.map((r) => r.id),
-      );
-      return rows;
+  private async publishBatch(): Promise<'busy' | { more: boolean }> {
+    // Three round trips: BEGIN, take the rows (lock and delete), COMMIT once the broker has them.
+    const batch = await this.dataSource.transaction(async (em) => {
+      const taken = await this.outbox.take(em, RELAY_LOCK, this.config.outbox.batchSize);
+      if (taken === 'busy' || taken.rows.length === 0) return taken;
+      await this.kafka.publish(taken.rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
+      return taken;
     });
     if (batch === 'busy') return batch;
     // Counted after commit: a batch that rolled back is published again later and counted then.
-    this.published += batch.length;
+    this.published += batch.rows.length;
     const perTopic = new Map<string, number>();
-    for (const r of batch) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1);
+    for (const r of batch.rows) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1);
     for (const [topic, n] of perTopic) this.metrics.eventsPublished(topic, n);
-    return batch.length;
+    return { more: batch.more };
   }
 }
 

@@ -19,15 +19,31 @@ export class OutboxService {
   }
 
   /**
-   * The oldest waiting rows, in id order. Reading "everything still here" rather than "ids above the
-   * last one seen" is what keeps a row whose id was allocated early but committed late from being skipped.
+   * Takes the oldest waiting rows, in id order, if this transaction gets the advisory lock `lockKey`
+   * (else 'busy'): the lock and the delete in one statement, one round trip. The rows stay until the
+   * transaction commits, so a batch that could not be published is rolled back and taken again.
+   * Taking "everything still here" rather than "ids above the last one seen" is what keeps a row whose
+   * id was allocated early but committed late from being skipped.
+   *
+   * The statement's snapshot predates its lock, so when another relay commits in between, rows it
+   * already deleted are in the window but skipped by the delete: `more` then still says the window was
+   * full, and the caller goes on at once rather than sleeping with rows waiting.
    */
-  async oldest(em: EntityManager, limit: number): Promise<OutboxRow[]> {
-    return em.query(`SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1`, [limit]);
-  }
-
-  async remove(em: EntityManager, ids: string[]): Promise<void> {
-    await em.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [ids]);
+  async take(em: EntityManager, lockKey: number, limit: number): Promise<'busy' | { rows: OutboxRow[]; more: boolean }> {
+    const result: (Partial<OutboxRow> & { locked: boolean; picked: number })[] = await em.query(
+      `WITH relay AS (SELECT pg_try_advisory_xact_lock($1) AS locked),
+            picked AS (SELECT id FROM outbox WHERE (SELECT locked FROM relay) ORDER BY id LIMIT $2),
+            taken AS (DELETE FROM outbox WHERE id IN (SELECT id FROM picked) RETURNING id, topic, key, value, headers)
+       SELECT relay.locked, (SELECT count(*)::int FROM picked) AS picked, taken.*
+       FROM relay LEFT JOIN taken ON true`,
+      [lockKey, limit],
+    );
+    if (!result[0].locked) return 'busy';
+    const rows = result
+      .filter((r): r is OutboxRow & { locked: boolean; picked: number } => r.id != null)
+      .map(({ id, topic, key, value, headers }) => ({ id, topic, key, value, headers }))
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return { rows, more: result[0].picked === limit };
   }
 
   async backlog(em: EntityManager): Promise<{ count: number; oldestAgeMs: number }> {
