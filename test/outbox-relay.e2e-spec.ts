@@ -70,11 +70,11 @@ describe('Outbox relay', () => {
     const taker = e2e.db.createQueryRunner();
     try {
       await pause.query('SELECT pg_advisory_lock($1)', [RELAY_LOCK]);
-      const ids: string[] = [];
       for (const n of [1, 2, 3]) {
         await outbox.enqueue(e2e.db.manager, { topic: 'outbox_take_test', key: String(n), value: Buffer.from('{}'), headers: {} });
-        ids.push((await e2e.db.query(`SELECT max(id)::text AS id FROM outbox`))[0].id);
       }
+      const ids: string[] = (await e2e.db.query(`SELECT id::text AS id FROM outbox ORDER BY id`)).map((r: { id: string }) => r.id);
+      expect(ids).toHaveLength(3);
       // The other relay has deleted the first row and not yet committed.
       await other.startTransaction();
       await other.query('DELETE FROM outbox WHERE id = $1', [ids[0]]);

@@ -35,15 +35,16 @@ export class OutboxService {
             picked AS (SELECT id FROM outbox WHERE (SELECT locked FROM relay) ORDER BY id LIMIT $2),
             taken AS (DELETE FROM outbox WHERE id IN (SELECT id FROM picked) RETURNING id, topic, key, value, headers)
        SELECT relay.locked, (SELECT count(*)::int FROM picked) AS picked, taken.*
-       FROM relay LEFT JOIN taken ON true`,
+       FROM relay LEFT JOIN taken ON true ORDER BY taken.id`,
       [lockKey, limit],
     );
-    if (!result[0].locked) return 'busy';
+    const [{ locked, picked }] = result;
+    if (!locked) return 'busy';
+    // With nothing taken, the LEFT JOIN still gives one row, without an id.
     const rows = result
       .filter((r): r is OutboxRow & { locked: boolean; picked: number } => r.id != null)
-      .map(({ id, topic, key, value, headers }) => ({ id, topic, key, value, headers }))
-      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    return { rows, more: result[0].picked === limit };
+      .map(({ id, topic, key, value, headers }) => ({ id, topic, key, value, headers }));
+    return { rows, more: picked === limit };
   }
 
   async backlog(em: EntityManager): Promise<{ count: number; oldestAgeMs: number }> {
