@@ -16,7 +16,7 @@ import { AppDeployment, freePort, prepareCompiledApp, productionNodeFlags, RssSa
 import { WebhookReceiver } from './lib/receiver';
 import { round } from './lib/stats';
 import { nowMs } from './lib/time';
-import { EventLatencyResult, measureEventLatency, ROUNDTRIP_TOPIC } from './phases/event-latency';
+import { EventLatencyResult, measureEventLatency, ROUNDTRIP_TOPIC, WARMUP_TOPIC } from './phases/event-latency';
 import { IngestResult, measureIngest, prewriteIngest } from './phases/ingest';
 import { FanoutResult, measureFanout } from './phases/webhook-fanout';
 import { measureWritePath, WritePathResult } from './phases/write-path';
@@ -108,6 +108,7 @@ async function main(): Promise<void> {
   let rawDb: ReturnType<typeof pool> | undefined;
   const cpuProfDir = settings.cpuProf ? join(settings.outDir, 'profiles') : undefined;
 
+  let brokerWarmup: BenchResult['brokerWarmup'];
   let ingest: IngestResult | undefined;
   let writePath: WritePathResult | undefined;
   let eventLatency: EventLatencyResult | undefined;
@@ -116,7 +117,12 @@ async function main(): Promise<void> {
   let overallPeakMb = 0;
   let postgres = 'unknown';
   try {
-    await kafka.ensureTopics([ROUNDTRIP_TOPIC]);
+    // On a shared broker (--kafka host:port) the warm-up's records go within the hour.
+    await kafka.ensureTopics([{ topic: ROUNDTRIP_TOPIC }, { topic: WARMUP_TOPIC, config: { 'retention.ms': '3600000' } }]);
+    if (settings.brokerWarmupMs > 0) {
+      brokerWarmup = { durationMs: settings.brokerWarmupMs, ...(await kafka.warmUp(WARMUP_TOPIC, settings.brokerWarmupMs)) };
+      log(`broker warmed up: ${brokerWarmup.produced} records produced, ${brokerWarmup.consumed} consumed in ${brokerWarmup.durationMs} ms`);
+    }
     log('resetting the benchmark databases');
     await resetDatabase(settings.databaseUrl, appDir);
     await resetDatabase(settings.rawDatabaseUrl, appDir);
@@ -212,6 +218,7 @@ async function main(): Promise<void> {
     machine,
     settings: {
       warmupMs: settings.warmupMs,
+      brokerWarmupMs: settings.brokerWarmupMs,
       measureMs: settings.measureMs,
       concurrencies: settings.concurrencies,
       rates: settings.rates,
@@ -224,6 +231,7 @@ async function main(): Promise<void> {
       phases: settings.phases,
       appOverrides: Object.keys(process.env).filter((k) => k.startsWith('BENCH_APP_')),
     },
+    brokerWarmup,
     ingest,
     writePath,
     eventLatency,

@@ -60,6 +60,11 @@ describe('npm run bench -- --smoke', () => {
     expect(result.machine).toMatchObject({ cpus: expect.any(Number), node: process.versions.node, kafka: expect.any(String), postgres: expect.any(String) });
   });
 
+  it('warms the broker up with traffic of its own before the first phase, every record produced consumed', () => {
+    expect(result.brokerWarmup.produced).toBeGreaterThan(0);
+    expect(result.brokerWarmup.consumed).toBe(result.brokerWarmup.produced);
+  });
+
   it('reports the write path at each concurrency beside the raw http + pg server, with ratios and CPU per request', () => {
     expect(Object.keys(result.writePath)).toEqual(['c1', 'c16', 'c64']);
     for (const [key, level] of Object.entries<any>(result.writePath)) {

@@ -7,7 +7,7 @@ import { consumerGroupIds } from '../../src/messaging/kafka/consumer-groups';
 import { requiredTopics } from '../../src/messaging/topics';
 import { appConsumerGroups, ROOT } from '../settings';
 import { freePort, killOnExit } from './processes';
-import { sleep, waitFor } from './time';
+import { nowMs, sleep, waitFor } from './time';
 
 const KAFKA_DIR = join(ROOT, 'infra/kafka');
 
@@ -149,11 +149,11 @@ export class BenchKafka {
     return this.admin;
   }
 
-  /** The app's topics (its own list, with its default settings) and the harness's round-trip topic. */
-  async ensureTopics(extra: string[]): Promise<void> {
+  /** The app's topics (its own list, with its default settings) and the harness's own topics. */
+  async ensureTopics(extra: { topic: string; config?: Record<string, string> }[]): Promise<void> {
     const admin = await this.connected();
     const existing = new Set(await admin.listTopics());
-    const specs = [...requiredTopics(), ...extra.map((topic) => ({ topic, config: {} as Record<string, string> }))];
+    const specs = [...requiredTopics(), ...extra.map(({ topic, config }) => ({ topic, config: config ?? {} }))];
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length === 0) return;
     await admin.createTopics({
@@ -281,6 +281,36 @@ export class BenchKafka {
     });
     await hasJoined;
     return { sentAt, stop: () => consumer.disconnect() };
+  }
+
+  /**
+   * Produce-and-consume traffic on `topic` (acks=all, a consumer group with offset commits) until
+   * `durationMs` has passed. A dedicated broker starts cold: in a run of the write phase alone its JIT
+   * was still compiling, and its CPU per request was about half as much again as a broker already warm.
+   */
+  async warmUp(topic: string, durationMs: number): Promise<{ produced: number; consumed: number }> {
+    const groupId = `nestream-bench-warmup-${randomBytes(4).toString('hex')}`;
+    await this.positionGroup(groupId, [topic]);
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    let consumed = 0;
+    let produced = 0;
+    await Promise.all([consumer.connect(), producer.connect()]);
+    try {
+      await consumer.subscribe({ topics: [topic] });
+      await consumer.run({ partitionsConsumedConcurrently: 6, eachBatch: async ({ batch }) => void (consumed += batch.messages.length) });
+      const deadline = nowMs() + durationMs;
+      // Small batches, many requests: the shape of the relay's and the consumers' traffic, not a bulk load.
+      while (nowMs() < deadline) {
+        const messages = Array.from({ length: 20 }, (_, i) => ({ key: String(produced + i), value: JSON.stringify({ id: produced + i, warmUp: true }) }));
+        await producer.send({ topic, acks: -1, messages });
+        produced += messages.length;
+      }
+      await waitFor('the warm-up consumer to catch up', async () => consumed >= produced, { timeoutMs: 30_000, intervalMs: 100 }).catch(() => undefined);
+    } finally {
+      await Promise.all([consumer.disconnect(), producer.disconnect()]);
+    }
+    return { produced, consumed };
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,8 @@ export interface BenchResult {
   durationSeconds: number;
   machine: Machine;
   settings: Record<string, unknown>;
+  /** The harness's traffic before the first phase (BenchKafka.warmUp); absent when --broker-warmup-ms is 0. */
+  brokerWarmup?: { durationMs: number; produced: number; consumed: number };
   ingest?: IngestResult;
   writePath?: WritePathResult;
   eventLatency?: EventLatencyResult;
