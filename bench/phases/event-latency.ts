@@ -9,8 +9,6 @@ import { appSetting } from '../settings';
 import { subscribe, Subscription, unsubscribe, WebhooksUnavailable } from '../lib/webhooks-api';
 
 export const ROUNDTRIP_TOPIC = 'nestream-bench.roundtrip';
-/** The harness's own traffic that warms the broker up before the first phase (BenchKafka.warmUp). */
-export const WARMUP_TOPIC = 'nestream-bench.warmup';
 /** The consumer whose inbox row says "a Nest consumer handled the event" (the enrichment handles every order_placed with a user, as every order the harness POSTs has). */
 const CONSUMER = 'orders.enrichment';
 /**
