@@ -11,6 +11,7 @@ import { requiredTopics } from '../src/messaging/topics';
 import type { BenchContext } from './context';
 import { drain, skipBacklog } from './context';
 import { pool, resetDatabase, serverVersion } from './lib/database';
+import { Callgrind } from './lib/callgrind';
 import { BenchKafka, DedicatedBroker, kafkaVersion, WARMUP_TOPIC } from './lib/kafka';
 import { AppDeployment, freePort, prepareCompiledApp, productionNodeFlags, RssSampler, rssKb } from './lib/processes';
 import { WebhookReceiver } from './lib/receiver';
@@ -18,6 +19,7 @@ import { round } from './lib/stats';
 import { nowMs } from './lib/time';
 import { EventLatencyResult, measureEventLatency, ROUNDTRIP_TOPIC } from './phases/event-latency';
 import { IngestResult, measureIngest, prewriteIngest } from './phases/ingest';
+import { callgrindOf, InstructionsResult, measureInstructions } from './phases/instructions';
 import { FanoutResult, measureFanout } from './phases/webhook-fanout';
 import { measureWritePath, WritePathResult } from './phases/write-path';
 import { latencyChart } from './report/chart';
@@ -94,7 +96,10 @@ async function main(): Promise<void> {
   const t0 = nowMs();
   const loadStart = round(loadavg()[0], 2);
   mkdirSync(settings.outDir, { recursive: true });
-  log(`nestream bench (${settings.mode}): phases ${settings.phases.join(', ')}; ${settings.warmupMs} ms warm-up + ${settings.measureMs} ms per run`);
+  const perRun = settings.phases.includes('instructions')
+    ? `${settings.instructionsWarmupRequests} unmeasured + ${settings.instructionsRequests} counted orders per side`
+    : `${settings.warmupMs} ms warm-up + ${settings.measureMs} ms per run`;
+  log(`nestream bench (${settings.mode}): phases ${settings.phases.join(', ')}; ${perRun}`);
 
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const appDir = prepareCompiledApp(settings.outDir, settings.build, runId, log);
@@ -107,12 +112,16 @@ async function main(): Promise<void> {
   let appDb: ReturnType<typeof pool> | undefined;
   let rawDb: ReturnType<typeof pool> | undefined;
   const cpuProfDir = settings.cpuProf ? join(settings.outDir, 'profiles') : undefined;
+  const countInstructions = settings.phases.includes('instructions');
+  if (countInstructions) Callgrind.check();
+  const wrapper = countInstructions ? callgrindOf(settings.outDir, runId, 'app').wrapper() : undefined;
 
   let brokerWarmup: BenchResult['brokerWarmup'];
   let ingest: IngestResult | undefined;
   let writePath: WritePathResult | undefined;
   let eventLatency: EventLatencyResult | undefined;
   let webhookFanout: FanoutResult | undefined;
+  let instructions: InstructionsResult | undefined;
   let latencyPeakMb: number | null = null;
   let overallPeakMb = 0;
   let postgres = 'unknown';
@@ -147,7 +156,7 @@ async function main(): Promise<void> {
       adminToken,
       userIds: [],
       rawUserIds: [],
-      startApp: async (): Promise<AppDeployment> => (c.app = await AppDeployment.start(appDir, c.appEnv, { cpuProfDir, split: settings.split })),
+      startApp: async (): Promise<AppDeployment> => (c.app = await AppDeployment.start(appDir, c.appEnv, { cpuProfDir, split: settings.split, wrapper })),
     };
     const c: BenchContext = ctx;
 
@@ -185,9 +194,13 @@ async function main(): Promise<void> {
       log('\n[webhook fan-out]');
       webhookFanout = await measureFanout(c);
     }
+    if (countInstructions) {
+      log('\n[instructions]');
+      instructions = await measureInstructions(c);
+    }
   } finally {
     if (ctx?.app) {
-      overallPeakMb = round(ctx.app.pids.reduce((kb, pid) => kb + rssKb(pid, 'VmHWM'), 0) / 1024, 1);
+      if (!countInstructions) overallPeakMb = round(ctx.app.pids.reduce((kb, pid) => kb + rssKb(pid, 'VmHWM'), 0) / 1024, 1);
       const code = await ctx.app.stop();
       if (code !== 0) log(`the app exited with ${code}: ${ctx.app.output.slice(-2000)}`);
     }
@@ -229,6 +242,7 @@ async function main(): Promise<void> {
       poolSize: settings.poolSize,
       app: `${settings.split ? 'two processes: APP_ROLE=api (HTTP) + APP_ROLE=worker (consumers); memory is their sum' : 'one process (APP_ROLE=all)'}, node ${productionNodeFlags().join(' ')} (npm run start:prod)`,
       phases: settings.phases,
+      ...(countInstructions ? { instructionsWarmupRequests: settings.instructionsWarmupRequests, instructionsRequests: settings.instructionsRequests } : {}),
       appOverrides: Object.keys(process.env).filter((k) => k.startsWith('BENCH_APP_')),
     },
     brokerWarmup,
@@ -236,6 +250,7 @@ async function main(): Promise<void> {
     writePath,
     eventLatency,
     webhookFanout,
+    instructions,
     memory: memoryOf({ writePath, eventLatency, ingest, webhookFanout }, overallPeakMb, latencyPeakMb),
   };
   const result: BenchResult = { ...partial, targets: checkTargets(partial) };

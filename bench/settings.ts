@@ -5,8 +5,10 @@ import { listedGroups } from '../src/messaging/kafka/consumer-groups';
 export const ROOT = join(__dirname, '..');
 export const RESULTS_DIR = join(ROOT, 'bench-results');
 
-export type Phase = 'ingest' | 'write' | 'latency' | 'fanout';
+export type Phase = 'ingest' | 'write' | 'latency' | 'fanout' | 'instructions';
+/** What a run measures unless told otherwise; `instructions` runs only when asked for, and alone (the app runs under valgrind). */
 export const PHASES: readonly Phase[] = ['ingest', 'write', 'latency', 'fanout'];
+const KNOWN_PHASES: readonly Phase[] = [...PHASES, 'instructions'];
 
 /** Everything a run depends on; `--smoke` shrinks durations and counts, never the shape of the result. */
 export interface BenchSettings {
@@ -39,6 +41,9 @@ export interface BenchSettings {
   drainTimeoutMs: number;
   /** Users the orders are spread over (the order insert share-locks its user row). */
   users: number;
+  /** The instructions phase: unmeasured requests first (JIT, pools), then the counted ones, at 16 connections. */
+  instructionsWarmupRequests: number;
+  instructionsRequests: number;
   /** `dedicated`: the harness starts its own broker from infra/kafka/lib; else a broker list. */
   kafka: string;
   build: boolean;
@@ -79,6 +84,9 @@ const FULL: Omit<BenchSettings, 'mode' | 'kafka' | 'build' | 'cpuProf' | 'split'
   fanoutDeadlineMs: 90_000,
   drainTimeoutMs: 20_000,
   users: 100,
+  // Under valgrind the app answers about ten orders a second: about five minutes for both sides.
+  instructionsWarmupRequests: 1_500,
+  instructionsRequests: 1_000,
 };
 
 const SMOKE: typeof FULL = {
@@ -97,12 +105,17 @@ const SMOKE: typeof FULL = {
   fanoutDeadlineMs: 60_000,
   drainTimeoutMs: 10_000,
   users: 10,
+  instructionsWarmupRequests: 20,
+  instructionsRequests: 20,
 };
 
 export const USAGE = `npm run bench -- [options]
 
   --smoke                 tiny durations and counts (seconds, not minutes): checks the harness works
   --phases LIST           comma-separated subset of ${PHASES.join(',')} (default: all)
+  --phases instructions   on its own: the instructions the app and the raw server execute per
+                          POST /orders (relay and consumers included), counted by valgrind's
+                          callgrind: repeatable within a few per cent where timings are not
   --kafka dedicated|LIST  dedicated (default): a broker of its own, started from infra/kafka/lib on
                           free ports with a fresh data folder, so the benchmark's records never land
                           on a shared broker (where every consumer group would have to read them) and
@@ -159,8 +172,10 @@ export function parseArgs(argv: string[]): BenchSettings {
     return items.map(Number);
   };
   const phases = (text('phases') ?? PHASES.join(',')).split(',').map((s) => s.trim()) as Phase[];
-  const unknown = phases.filter((p) => !PHASES.includes(p));
-  if (unknown.length > 0) throw new Error(`--phases: unknown phase ${unknown.join(', ')} (known: ${PHASES.join(', ')})`);
+  const unknown = phases.filter((p) => !KNOWN_PHASES.includes(p));
+  if (unknown.length > 0) throw new Error(`--phases: unknown phase ${unknown.join(', ')} (known: ${KNOWN_PHASES.join(', ')})`);
+  // Every other phase would time an app slowed fifty-fold by valgrind.
+  if (phases.includes('instructions') && phases.length > 1) throw new Error('--phases: instructions runs on its own');
   const suffix = smoke ? '_smoke' : '';
   const outDir = text('out') ? resolve(ROOT, text('out')!) : RESULTS_DIR;
   // The app is run from a copy under the results folder, which must resolve the repository's node_modules.
@@ -179,13 +194,16 @@ export function parseArgs(argv: string[]): BenchSettings {
     fanoutEvents: int('fanout-events', base.fanoutEvents),
     ingestDeadlineMs: base.ingestDeadlineMs,
     fanoutDeadlineMs: base.fanoutDeadlineMs,
-    drainTimeoutMs: base.drainTimeoutMs,
+    // Under valgrind the consumers catch up with a thousand orders in minutes, not seconds.
+    drainTimeoutMs: phases.includes('instructions') ? 600_000 : base.drainTimeoutMs,
     users: base.users,
+    instructionsWarmupRequests: base.instructionsWarmupRequests,
+    instructionsRequests: base.instructionsRequests,
     kafka: text('kafka') ?? 'dedicated',
     build: smoke ? false : !flags.has('no-build'),
     cpuProf: flags.has('cpu-prof'),
     split: flags.has('split'),
-    phases: PHASES.filter((p) => phases.includes(p)),
+    phases: KNOWN_PHASES.filter((p) => phases.includes(p)),
     databaseUrl: text('database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}`,
     rawDatabaseUrl: text('raw-database-url') ?? `postgres://postgres@127.0.0.1:5432/nestream_bench${suffix}_raw`,
     poolSize: 10,

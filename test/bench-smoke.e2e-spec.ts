@@ -6,17 +6,18 @@ import { join } from 'node:path';
 // result (every section, with numbers beside their baselines and ratios), never how fast anything was.
 const root = join(__dirname, '..');
 const outDir = join(root, 'bench-results', `smoke-test-${process.pid}`);
+const instructionsOutDir = join(root, 'bench-results', `smoke-test-instructions-${process.pid}`);
 
 interface SmokeRun {
   code: number | null;
   output: string;
 }
 
-function runSmokeBench(): Promise<SmokeRun> {
+function runSmokeBench(outDir: string, ...args: string[]): Promise<SmokeRun> {
   const child = spawn(
     join(root, 'node_modules/.bin/ts-node'),
     // Its own Kafka broker (the default): other tests' records on the shared one are not its business.
-    ['--transpile-only', 'bench/run.ts', '--smoke', '--out', outDir],
+    ['--transpile-only', 'bench/run.ts', '--smoke', '--out', outDir, ...args],
     { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -47,7 +48,7 @@ describe('npm run bench -- --smoke', () => {
   let result: any;
 
   beforeAll(async () => {
-    run = await runSmokeBench();
+    run = await runSmokeBench(outDir);
     if (run.code === 0) result = JSON.parse(readFileSync(join(outDir, 'latest-smoke.json'), 'utf8'));
   }, 240_000);
 
@@ -140,5 +141,41 @@ describe('npm run bench -- --smoke', () => {
     ]);
     // Smoke rates stop below 1,000/s, so those two are "not measured"; the rest say met or the gap.
     for (const t of result.targets) expect(t.gap).toMatch(t.measured === null ? /^not measured$/ : /^(met, \d+% (above|under)|missed: .+ (short|over) \(\d+% (below|above)\))$/);
+  });
+});
+
+describe('npm run bench -- --smoke --phases instructions', () => {
+  let run: SmokeRun;
+  let result: any;
+
+  beforeAll(async () => {
+    run = await runSmokeBench(instructionsOutDir, '--phases', 'instructions');
+    if (run.code === 0) result = JSON.parse(readFileSync(join(instructionsOutDir, 'latest-smoke.json'), 'utf8'));
+  }, 300_000);
+
+  afterAll(() => rmSync(instructionsOutDir, { recursive: true, force: true }));
+
+  it('counts the instructions per order of the app and of the raw server under callgrind, with their ratio', () => {
+    if (run.code !== 0) throw new Error(`the instructions smoke bench exited with ${run.code}:\n${run.output.slice(-4000)}`);
+    expect(run.output).toContain('millions of instructions per order');
+    expect(result.settings.phases).toEqual(['instructions']);
+    for (const side of ['nestream', 'baseline']) {
+      const counted = result.instructions[side];
+      expect(counted).toMatchObject({ errors: 0 });
+      expect(counted.requests).toBeGreaterThanOrEqual(16);
+      // Node alone runs millions of instructions per request; a count of 0 means the window was not counted.
+      expect(counted.instructions).toBeGreaterThan(counted.requests * 100_000);
+      expectFigure(counted.millionsPerRequest, `instructions.${side}.millionsPerRequest`);
+    }
+    expectFigure(result.instructions.ratio.perRequest, 'instructions.ratio.perRequest');
+    // No other phase ran beside it: their timings would be valgrind's.
+    expect(result.writePath).toBeUndefined();
+    expect(result.ingest).toBeUndefined();
+  });
+
+  it('refuses to run the instructions phase beside another phase', async () => {
+    const refused = await runSmokeBench(instructionsOutDir, '--phases', 'write,instructions');
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('instructions runs on its own');
   });
 });

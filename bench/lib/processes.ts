@@ -96,6 +96,12 @@ export function productionNodeFlags(): string[] {
   return words.slice(1, words.indexOf('dist/main.js'));
 }
 
+export interface AppStartOptions {
+  cpuProfDir?: string;
+  /** A command the process runs under (valgrind, for the instructions phase). */
+  wrapper?: string[];
+}
+
 /** The compiled app (`node <production flags> dist/main.js`) in its own process, with the benchmark's environment. */
 export class AppProcess {
   output = '';
@@ -114,12 +120,13 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  static async start(appDir: string, env: Record<string, string>, opts: { cpuProfDir?: string } = {}): Promise<AppProcess> {
+  static async start(appDir: string, env: Record<string, string>, opts: AppStartOptions = {}): Promise<AppProcess> {
     const port = Number(env.PORT);
     const execArgs = [...productionNodeFlags(), ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [])];
     if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
+    const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, ...execArgs, join(appDir, 'main.js')];
     const child = killOnExit(
-      spawn(process.execPath, [...execArgs, join(appDir, 'main.js')], {
+      spawn(command, args, {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,7 +140,8 @@ export class AppProcess {
         const res = await fetch(`${app.url}/health/ready`).catch(() => undefined);
         return res?.status === 200;
       },
-      { timeoutMs: 90_000, intervalMs: 100 },
+      // Under valgrind (the instructions phase) the app starts 20–40 times slower.
+      { timeoutMs: opts.wrapper ? 300_000 : 90_000, intervalMs: 100 },
     ).catch((err: Error) => {
       child.kill('SIGKILL');
       throw err;
@@ -169,7 +177,7 @@ export class AppProcess {
 export class AppDeployment {
   private constructor(readonly processes: AppProcess[]) {}
 
-  static async start(appDir: string, env: Record<string, string>, opts: { cpuProfDir?: string; split?: boolean } = {}): Promise<AppDeployment> {
+  static async start(appDir: string, env: Record<string, string>, opts: AppStartOptions & { split?: boolean } = {}): Promise<AppDeployment> {
     if (!opts.split) return new AppDeployment([await AppProcess.start(appDir, env, opts)]);
     const worker = await AppProcess.start(appDir, { ...env, APP_ROLE: 'worker', PORT: String(await freePort()) }, opts);
     try {
@@ -216,16 +224,13 @@ export class BaselineProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  static async start(script: string, config: Record<string, unknown>): Promise<BaselineProcess> {
-    const child = killOnExit(
-      fork(join(ROOT, 'bench/baselines', script), [JSON.stringify(config)], {
-        cwd: ROOT,
-        execArgv: [],
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      }),
-    );
+  static async start(script: string, config: Record<string, unknown>, opts: { wrapper?: string[] } = {}): Promise<BaselineProcess> {
+    const argv = [join(ROOT, 'bench/baselines', script), JSON.stringify(config)];
+    const options = { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[] };
+    const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, ...argv];
+    const child = killOnExit(opts.wrapper ? spawn(command, args, options) : fork(argv[0], argv.slice(1), { ...options, execArgv: [] }));
     const p = new BaselineProcess(child);
-    await p.next('ready', 60_000);
+    await p.next('ready', opts.wrapper ? 180_000 : 60_000);
     return p;
   }
 

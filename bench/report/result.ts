@@ -1,5 +1,6 @@
 import type { EventLatencyResult } from '../phases/event-latency';
 import type { IngestResult } from '../phases/ingest';
+import type { InstructionsResult } from '../phases/instructions';
 import type { FanoutResult } from '../phases/webhook-fanout';
 import type { WritePathResult } from '../phases/write-path';
 import { ratio, round } from '../lib/stats';
@@ -50,6 +51,8 @@ export interface BenchResult {
   writePath?: WritePathResult;
   eventLatency?: EventLatencyResult;
   webhookFanout?: FanoutResult;
+  /** Only when asked for (`--phases instructions`). */
+  instructions?: InstructionsResult;
   memory: MemoryResult;
   targets: TargetCheck[];
 }

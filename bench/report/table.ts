@@ -106,14 +106,30 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
       });
     }
   }
-  sections.push({
-    section: 'Memory: app peak RSS',
-    rows: [
-      ['under write-path load (MB)', fmt(r.memory.nestream.writePathPeakRssMb), fmt(r.memory.baseline.rawHttpServerPeakRssMb), x(r.memory.ratio.writePath)],
-      ...Object.entries(r.memory.nestream.perPhase).map(([phase, mb]): Row => [`${phase} (MB)`, fmt(mb), '', '']),
-      ['whole run (MB)', fmt(r.memory.nestream.peakRssMb), '', ''],
-    ],
-  });
+  if (r.instructions) {
+    const n = r.instructions;
+    sections.push({
+      section: `Instructions: POST /orders at ${n.connections} connections under valgrind's callgrind vs the raw http + pg server`,
+      rows: [
+        ['millions of instructions per order (app: relay and consumers included)', fmt(n.nestream.millionsPerRequest, 2), fmt(n.baseline.millionsPerRequest, 2), x(n.ratio.perRequest)],
+        ...Object.entries(n.nestream.byProcess)
+          .filter(() => Object.keys(n.nestream.byProcess).length > 1)
+          .map(([role, m]): Row => [`  APP_ROLE=${role}`, fmt(m, 2), '', '']),
+        ['orders counted (errors)', `${fmt(n.nestream.requests)} (${fmt(n.nestream.errors)})`, `${fmt(n.baseline.requests)} (${fmt(n.baseline.errors)})`, ''],
+      ],
+    });
+  }
+  // Under valgrind the app's memory is valgrind's: nothing to report.
+  if (!r.instructions) {
+    sections.push({
+      section: 'Memory: app peak RSS',
+      rows: [
+        ['under write-path load (MB)', fmt(r.memory.nestream.writePathPeakRssMb), fmt(r.memory.baseline.rawHttpServerPeakRssMb), x(r.memory.ratio.writePath)],
+        ...Object.entries(r.memory.nestream.perPhase).map(([phase, mb]): Row => [`${phase} (MB)`, fmt(mb), '', '']),
+        ['whole run (MB)', fmt(r.memory.nestream.peakRssMb), '', ''],
+      ],
+    });
+  }
   return sections;
 }
 
