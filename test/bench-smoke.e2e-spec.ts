@@ -166,8 +166,12 @@ describe('npm run bench -- --smoke --phases instructions', () => {
       // Node alone runs millions of instructions per request; a count of 0 means the window was not counted.
       expect(counted.instructions).toBeGreaterThan(counted.requests * 100_000);
       expectFigure(counted.millionsPerRequest, `instructions.${side}.millionsPerRequest`);
+      // The event loop's share is counted apart from the compiler's and the collector's threads.
+      expect(counted.mainThreadMillionsPerRequest).toBeGreaterThan(0);
+      expect(counted.mainThreadMillionsPerRequest).toBeLessThanOrEqual(counted.millionsPerRequest);
     }
     expectFigure(result.instructions.ratio.perRequest, 'instructions.ratio.perRequest');
+    expectFigure(result.instructions.ratio.mainThreadPerRequest, 'instructions.ratio.mainThreadPerRequest');
     // No other phase ran beside it: their timings would be valgrind's.
     expect(result.writePath).toBeUndefined();
     expect(result.ingest).toBeUndefined();

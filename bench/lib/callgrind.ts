@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -8,7 +8,9 @@ import { join } from 'node:path';
  * same requests move a few per cent, whatever else the machine is doing, so a change to the app's
  * request path can be compared with the one before it. The process runs about 50–100 times slower
  * under valgrind, so only a window of it is counted: instrumentation starts off and is switched on
- * and off around the measured requests (`callgrind_control`).
+ * and off around the measured requests (`callgrind_control`). Threads are counted apart: the first is
+ * the event loop, which bounds a process's throughput; V8's optimizing compiler and most of its
+ * garbage collector run on the others, and their share depends on how far the JIT has got.
  */
 export class Callgrind {
   constructor(
@@ -27,7 +29,7 @@ export class Callgrind {
   /** The command a process is started under: its own output file, nothing counted until `start`. */
   wrapper(): string[] {
     mkdirSync(this.dir, { recursive: true });
-    return ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(this.dir, `${this.name}.%p.out`)}`];
+    return ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(this.dir, `${this.name}.%p.out`)}`];
   }
 
   /** Counts from now on. */
@@ -35,15 +37,23 @@ export class Callgrind {
     control(pid, '--instr=on');
   }
 
-  /** Stops counting and returns the instructions counted since `start`. */
-  stop(pid: number): number {
+  /** Stops counting and returns the instructions counted since `start`: on the main thread, and on every thread. */
+  stop(pid: number): ThreadCounts {
     control(pid, '--instr=off');
     control(pid, '--dump');
-    // The first dump of a process goes to <out file>.1; the process writes <out file> itself on exit.
-    const dump = join(this.dir, `${this.name}.${pid}.out.1`);
-    if (!existsSync(dump)) throw new Error(`callgrind wrote no ${dump}`);
-    return totalInstructions(readFileSync(dump, 'utf8'));
+    // The first dump of a process goes to <out file>.1-<thread>; the process writes <out file>-<thread> itself on exit.
+    const prefix = `${this.name}.${pid}.out.1-`;
+    const dumps = readdirSync(this.dir).filter((f) => f.startsWith(prefix));
+    const main = dumps.find((f) => Number(f.slice(prefix.length)) === 1);
+    if (!main) throw new Error(`callgrind wrote no ${join(this.dir, `${prefix}01`)}`);
+    const count = (file: string) => totalInstructions(readFileSync(join(this.dir, file), 'utf8'));
+    return { mainThread: count(main), allThreads: dumps.reduce((sum, f) => sum + count(f), 0) };
   }
+}
+
+export interface ThreadCounts {
+  mainThread: number;
+  allThreads: number;
 }
 
 function control(pid: number, option: string): void {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { drain, requireApp, type BenchContext } from '../context';
-import { Callgrind } from '../lib/callgrind';
+import { Callgrind, ThreadCounts } from '../lib/callgrind';
 import { autocannonOrders } from '../lib/load';
 import { BaselineProcess, freePort } from '../lib/processes';
 import { ratio, round } from '../lib/stats';
@@ -11,10 +11,13 @@ export interface InstructionCount {
   /** Orders answered 2xx in the counted window. */
   requests: number;
   errors: number;
+  /** Every thread of the process (or processes). */
   instructions: number;
-  /** Millions of instructions per answered order. */
+  /** Millions of instructions per answered order, every thread. */
   millionsPerRequest: number;
-  /** The same, by process: `all`, or with --split `api` (HTTP and the relay) and `worker` (the consumers). */
+  /** The same on the main thread alone (the event loop; JIT compilation and most GC run on others). */
+  mainThreadMillionsPerRequest: number;
+  /** Every thread, by process: `all`, or with --split `api` (HTTP and the relay) and `worker` (the consumers). */
   byProcess: Record<string, number>;
 }
 
@@ -24,7 +27,7 @@ export interface InstructionsResult {
   /** The app's count runs until the relay and every consumer have caught up: it is the whole cost of an order. */
   nestream: InstructionCount;
   baseline: InstructionCount;
-  ratio: { perRequest: number };
+  ratio: { perRequest: number; mainThreadPerRequest: number };
 }
 
 /** Where each process's callgrind files go, and the wrapper the app is started under for this phase. */
@@ -47,7 +50,7 @@ export async function measureInstructions(ctx: BenchContext): Promise<Instructio
     if (backlog.skipped) throw new Error('the app did not catch up with the counted orders: their count would miss part of their cost');
   });
   const parts = roles.length > 1 ? ` (${roles.map((r) => `${r} ${nestream.byProcess[r]}`).join(', ')})` : '';
-  ctx.log(`  nestream: ${nestream.millionsPerRequest} M instructions per order${parts} (${nestream.requests} orders, ${nestream.errors} errors)`);
+  ctx.log(`  nestream: ${nestream.millionsPerRequest} M instructions per order${parts}, ${nestream.mainThreadMillionsPerRequest} M on the main thread (${nestream.requests} orders, ${nestream.errors} errors)`);
 
   const rawCounter = callgrindOf(ctx.settings.outDir, ctx.runId, 'raw');
   const port = await freePort();
@@ -58,13 +61,16 @@ export async function measureInstructions(ctx: BenchContext): Promise<Instructio
   );
   try {
     const baseline = await count(rawCounter, [raw.pid], ['raw'], `http://127.0.0.1:${port}`, warmup, requests, ctx.rawUserIds);
-    ctx.log(`  raw:      ${baseline.millionsPerRequest} M instructions per order (${baseline.requests} orders, ${baseline.errors} errors)`);
+    ctx.log(`  raw:      ${baseline.millionsPerRequest} M instructions per order, ${baseline.mainThreadMillionsPerRequest} M on the main thread (${baseline.requests} orders, ${baseline.errors} errors)`);
     return {
       connections: CONNECTIONS,
       warmupRequests: warmup,
       nestream,
       baseline,
-      ratio: { perRequest: ratio(nestream.millionsPerRequest, baseline.millionsPerRequest) },
+      ratio: {
+        perRequest: ratio(nestream.millionsPerRequest, baseline.millionsPerRequest),
+        mainThreadPerRequest: ratio(nestream.mainThreadMillionsPerRequest, baseline.mainThreadMillionsPerRequest),
+      },
     };
   } finally {
     await raw.stop();
@@ -84,7 +90,7 @@ async function count(
   await autocannonOrders(url, CONNECTIONS, 0, { requests: Math.max(warmup, CONNECTIONS) }, userIds);
   await settle?.();
   for (const pid of pids) counter.start(pid);
-  let counted: number[] = [];
+  let counted: ThreadCounts[] = [];
   let run: Awaited<ReturnType<typeof autocannonOrders>>;
   try {
     run = await autocannonOrders(url, CONNECTIONS, 0, { requests: Math.max(requests, CONNECTIONS) }, userIds);
@@ -93,12 +99,13 @@ async function count(
     counted = pids.map((pid) => counter.stop(pid));
   }
   const perRequest = (n: number) => (run.requests > 0 ? round(n / run.requests / 1e6, 2) : Number.NaN);
-  const instructions = counted.reduce((a, b) => a + b, 0);
+  const instructions = counted.reduce((sum, c) => sum + c.allThreads, 0);
   return {
     requests: run.requests,
     errors: run.errors,
     instructions,
     millionsPerRequest: perRequest(instructions),
-    byProcess: Object.fromEntries(names.map((name, i) => [name, perRequest(counted[i])])),
+    mainThreadMillionsPerRequest: perRequest(counted.reduce((sum, c) => sum + c.mainThread, 0)),
+    byProcess: Object.fromEntries(names.map((name, i) => [name, perRequest(counted[i].allThreads)])),
   };
 }

@@ -112,6 +112,7 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
       section: `Instructions: POST /orders at ${n.connections} connections under valgrind's callgrind vs the raw http + pg server`,
       rows: [
         ['millions of instructions per order (app: relay and consumers included)', fmt(n.nestream.millionsPerRequest, 2), fmt(n.baseline.millionsPerRequest, 2), x(n.ratio.perRequest)],
+        ['  of which on the main thread (the event loop)', fmt(n.nestream.mainThreadMillionsPerRequest, 2), fmt(n.baseline.mainThreadMillionsPerRequest, 2), x(n.ratio.mainThreadPerRequest)],
         ...Object.entries(n.nestream.byProcess)
           .filter(() => Object.keys(n.nestream.byProcess).length > 1)
           .map(([role, m]): Row => [`  APP_ROLE=${role}`, fmt(m, 2), '', '']),
