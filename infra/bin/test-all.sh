@@ -24,9 +24,10 @@ ensure_package() {
 
 step "dependencies"
 bash infra/bin/ensure-deps.sh
-step "Debian packages the tests drive: python3-kafka (the origin document's client), chromium (dashboard)"
+step "Debian packages the tests drive: python3-kafka (the origin document's client), chromium (dashboard), valgrind (the bench's instructions phase)"
 ensure_package python3-kafka /usr/bin/python3 -c 'import kafka'
 ensure_package chromium test -x /usr/bin/chromium
+ensure_package valgrind callgrind_control --version
 step "infrastructure"
 EXTRA_DATABASES="${EXTRA_DATABASES:-nestream_test}" bash infra/bin/infra-up.sh
 step "type-check and build"
