@@ -96,7 +96,8 @@ async function main(): Promise<void> {
   const t0 = nowMs();
   const loadStart = round(loadavg()[0], 2);
   mkdirSync(settings.outDir, { recursive: true });
-  const perRun = settings.phases.includes('instructions')
+  const countInstructions = settings.phases.includes('instructions');
+  const perRun = countInstructions
     ? `${settings.instructionsWarmupRequests} unmeasured + ${settings.instructionsRequests} counted orders per side`
     : `${settings.warmupMs} ms warm-up + ${settings.measureMs} ms per run`;
   log(`nestream bench (${settings.mode}): phases ${settings.phases.join(', ')}; ${perRun}`);
@@ -112,7 +113,6 @@ async function main(): Promise<void> {
   let appDb: ReturnType<typeof pool> | undefined;
   let rawDb: ReturnType<typeof pool> | undefined;
   const cpuProfDir = settings.cpuProf ? join(settings.outDir, 'profiles') : undefined;
-  const countInstructions = settings.phases.includes('instructions');
   if (countInstructions) Callgrind.check();
   const wrapper = countInstructions ? callgrindOf(settings.outDir, runId, 'app').wrapper() : undefined;
 

@@ -1,4 +1,4 @@
-import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -225,10 +225,9 @@ export class BaselineProcess {
   }
 
   static async start(script: string, config: Record<string, unknown>, opts: { wrapper?: string[] } = {}): Promise<BaselineProcess> {
-    const argv = [join(ROOT, 'bench/baselines', script), JSON.stringify(config)];
-    const options = { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[] };
-    const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, ...argv];
-    const child = killOnExit(opts.wrapper ? spawn(command, args, options) : fork(argv[0], argv.slice(1), { ...options, execArgv: [] }));
+    // spawn with an IPC channel is fork, and also works through a wrapper (the channel's fd passes through valgrind).
+    const [command, ...args] = [...(opts.wrapper ?? []), process.execPath, join(ROOT, 'bench/baselines', script), JSON.stringify(config)];
+    const child = killOnExit(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
     const p = new BaselineProcess(child);
     await p.next('ready', opts.wrapper ? 180_000 : 60_000);
     return p;

@@ -108,20 +108,18 @@ export function resultRows(r: BenchResult): { section: string; rows: Row[] }[] {
   }
   if (r.instructions) {
     const n = r.instructions;
+    const byProcess = Object.entries(n.nestream.byProcess);
     sections.push({
       section: `Instructions: POST /orders at ${n.connections} connections under valgrind's callgrind vs the raw http + pg server`,
       rows: [
         ['millions of instructions per order (app: relay and consumers included)', fmt(n.nestream.millionsPerRequest, 2), fmt(n.baseline.millionsPerRequest, 2), x(n.ratio.perRequest)],
         ['  of which on the main thread (the event loop)', fmt(n.nestream.mainThreadMillionsPerRequest, 2), fmt(n.baseline.mainThreadMillionsPerRequest, 2), x(n.ratio.mainThreadPerRequest)],
-        ...Object.entries(n.nestream.byProcess)
-          .filter(() => Object.keys(n.nestream.byProcess).length > 1)
-          .map(([role, m]): Row => [`  APP_ROLE=${role}`, fmt(m, 2), '', '']),
+        ...(byProcess.length > 1 ? byProcess.map(([role, m]): Row => [`  APP_ROLE=${role}`, fmt(m, 2), '', '']) : []),
         ['orders counted (errors)', `${fmt(n.nestream.requests)} (${fmt(n.nestream.errors)})`, `${fmt(n.baseline.requests)} (${fmt(n.baseline.errors)})`, ''],
       ],
     });
-  }
-  // Under valgrind the app's memory is valgrind's: nothing to report.
-  if (!r.instructions) {
+  } else {
+    // Under valgrind the app's memory is valgrind's: nothing to report then.
     sections.push({
       section: 'Memory: app peak RSS',
       rows: [
