@@ -57,6 +57,38 @@ describe('Bad input gets a clear answer and changes nothing', () => {
     await e2e.http.post('/orders').set('content-type', 'application/json').send('"just a string"').expect(400);
   });
 
+  it('answers 400 for a text field holding the NUL character, which PostgreSQL cannot store', async () => {
+    const before = await countUsers();
+    const res = await e2e.http.post('/users').send({ name: 'Ki\u0000ng' }).expect(400);
+    expect(res.body.errors).toEqual([{ field: 'name', messages: ['name must not contain the NUL character (\\u0000)'] }]);
+    expect(await countUsers()).toBe(before);
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    const order = await e2e.http.post('/orders').send({ userId: user.id, product: 'so\u0000fa', amount: 1 }).expect(400);
+    expect(order.body.errors.map((e: { field: string }) => e.field)).toEqual(['product']);
+  });
+
+  it('answers 400 for a null name in PATCH /users/:id and leaves the user as it was', async () => {
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    const res = await e2e.http.patch(`/users/${user.id}`).send({ name: null }).expect(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['name']);
+    expect((await e2e.http.get(`/users/${user.id}`).expect(200)).body).toMatchObject({ name: user.name, version: user.version });
+    // A null email still clears the email: only a field that cannot be empty is refused.
+    await e2e.http.patch(`/users/${user.id}`).send({ email: null }).expect(200);
+  });
+
+  it('answers 400 for ISO 8601 dates that name no instant (week, ordinal and basic forms)', async () => {
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    const order = (await e2e.http.post('/orders').send({ userId: user.id, product: 'lamp', amount: 1 }).expect(201)).body;
+    for (const at of ['2026-W01', '2026-123', '20260519']) {
+      const res = await e2e.http.get(`/users/${user.id}`).query({ at }).expect(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['at']);
+      await e2e.http.get(`/orders/${order.id}`).query({ at }).expect(400);
+      await e2e.http.get('/analytics/summary').query({ from: at }).expect(400);
+      await e2e.http.get('/analytics/products/top').query({ at }).expect(400);
+    }
+    await e2e.http.get(`/users/${user.id}`).query({ at: new Date().toISOString() }).expect(200);
+  });
+
   it('stores and returns injection strings verbatim', async () => {
     const name = "Robert'); DROP TABLE users;--";
     const created = (await e2e.http.post('/users').send({ name }).expect(201)).body;

@@ -92,6 +92,8 @@ describe('Webhook delivery log: manual retry, recovery of failures, payload rete
 
     const bad = await admin('post', `/webhooks/${sub.id}/recover`).send({ since: 'yesterday' }).expect(400);
     expect(bad.body.errors).toEqual([{ field: 'since', messages: [expect.stringContaining('ISO 8601')] }]);
+    // ISO 8601 forms that JavaScript cannot read as an instant are the client's mistake too, not a 500.
+    for (const since of ['2026-W01', '20090519']) await admin('post', `/webhooks/${sub.id}/recover`).send({ since }).expect(400);
   });
 
   it('refuses to re-send to a disabled subscription until it is enabled again', async () => {

@@ -243,7 +243,8 @@ describe('Outbound webhooks: subscriptions, signed delivery, retries and the del
       const r = await receiver();
       const name = unique('gone');
       r.respond = (req) => ({ status: isAbout(name)(req) ? 410 : 200 });
-      const sub = await subscribe(r.url, ['user_created']);
+      // A hook URL whose query is its credential, as Slack's and Zapier's are.
+      const sub = await subscribe(`${r.url}?token=hook-credential`, ['user_created']);
       const user = await createUser(name);
       await r.next('the one attempt', (x) => x.json.data.id === user.id);
 
@@ -253,8 +254,10 @@ describe('Outbound webhooks: subscriptions, signed delivery, retries and the del
       });
       expect(disabled.disabledReason).toBe('the endpoint answered 410 Gone');
       const event = await probe.next('webhook.disabled', (rec) => rec.key === String(sub.id));
-      expect(JSON.parse(event.value!)).toMatchObject({ id: sub.id, url: r.url, reason: 'the endpoint answered 410 Gone' });
+      // The event reaches readers the subscription is hidden from: it names the endpoint by its origin.
+      expect(JSON.parse(event.value!)).toMatchObject({ id: sub.id, url: new URL(r.url).origin, reason: 'the endpoint answered 410 Gone' });
       expect(event.value).not.toContain(sub.secret);
+      expect(event.value).not.toContain('hook-credential');
 
       // A disabled subscription gets no new deliveries.
       const later = await createUser();

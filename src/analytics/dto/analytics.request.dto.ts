@@ -1,19 +1,19 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInstant } from '../../common/http/validators';
 import { ANOMALY_RULES, type AnomalyRule } from '../../events';
 
 const WINDOW_LABEL = { message: 'window must be a number of minutes such as 1m or 5m' };
-const ISO = { strict: true, strictSeparator: true };
 
 /** `GET /analytics/summary`: windows that start in [from, to); which windows exist is checked by the service. */
 export class SummaryQuery {
   @IsOptional() @Matches(/^[1-9]\d{0,3}m$/, WINDOW_LABEL)
   window?: string;
 
-  @IsOptional() @IsISO8601(ISO, { message: 'from must be an ISO 8601 date-time' })
+  @IsOptional() @IsInstant()
   from?: string;
 
-  @IsOptional() @IsISO8601(ISO, { message: 'to must be an ISO 8601 date-time' })
+  @IsOptional() @IsInstant()
   to?: string;
 
   /** Top products listed per window. */
@@ -26,7 +26,7 @@ export class TopProductsQuery {
   @IsOptional() @Matches(/^[1-9]\d{0,3}m$/, WINDOW_LABEL)
   window?: string;
 
-  @IsOptional() @IsISO8601(ISO, { message: 'at must be an ISO 8601 date-time' })
+  @IsOptional() @IsInstant()
   at?: string;
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { IsInstant } from './validators';
 
 /** `?at=`: read an entity as it was at an instant (ISO 8601 with a time zone, e.g. 2026-11-25T10:00:00Z). */
 export class AtQuery {
   @ApiPropertyOptional({ example: '2026-11-25T10:00:00Z', description: 'Return the entity as it was at this instant, folded from its events' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'at must be an ISO 8601 date-time such as 2026-11-25T10:00:00Z' })
+  @IsInstant()
   at?: string;
 }
 

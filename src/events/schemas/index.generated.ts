@@ -644,6 +644,7 @@ export type WebhookDisabledV1 = FromSchema<
         "maximum": 9007199254740991
       },
       "url": {
+        "description": "The endpoint's origin (scheme, host and port): a subscription's full URL is admin-only, as its path or query may be its credential.",
         "type": "string",
         "minLength": 1,
         "maxLength": 2048
@@ -673,7 +674,7 @@ export type WebhookDisabledV1 = FromSchema<
     "examples": [
       {
         "id": 7,
-        "url": "https://example.com/webhooks/nestream",
+        "url": "https://example.com",
         "reason": "no successful delivery for 120 hours",
         "failingSince": "2026-11-20T10:00:00.000Z",
         "disabledAt": "2026-11-25T10:00:00.000Z",

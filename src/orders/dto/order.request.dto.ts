@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_AMOUNT, ORDER_STATUSES, type OrderStatus } from '../../events';
 import { PageQuery } from '../../common/http/page';
+import { HasNoNul } from '../../common/http/validators';
 
 export class CreateOrderDto {
   @ApiProperty({ example: 11, description: 'An existing user (else 422)' })
@@ -10,7 +11,7 @@ export class CreateOrderDto {
   userId: number;
 
   @ApiProperty({ example: 'sofa', maxLength: 200 })
-  @IsString() @IsNotEmpty() @MaxLength(200)
+  @IsString() @IsNotEmpty() @MaxLength(200) @HasNoNul()
   product: string;
 
   /** Exact to the cent: a JSON number with at most two decimals, stored as NUMERIC(15,2). */

@@ -1,4 +1,5 @@
-import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsInstant } from '../../common/http/validators';
 import { PageQuery } from '../../common/http/page';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../deliveries/delivery';
 
@@ -10,6 +11,6 @@ export class ListDeliveriesQuery extends PageQuery {
 
 /** `POST /webhooks/:id/recover`: re-queue every failed delivery created at or after `since`. */
 export class RecoverDto {
-  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time, such as 2026-11-25T10:00:00Z' })
+  @IsInstant()
   since: string;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { MAX_AMOUNT } from '../../events';
+import { HasNoNul } from '../../common/http/validators';
 
 /** `POST /webhook/user_created`: the origin document's user, `{"id": 11, "name": "King"}`, optionally an email. */
 export class InboundUserDto {
@@ -9,7 +10,7 @@ export class InboundUserDto {
   id: number;
 
   @ApiProperty({ example: 'King', maxLength: 200 })
-  @IsString() @IsNotEmpty() @MaxLength(200)
+  @IsString() @IsNotEmpty() @MaxLength(200) @HasNoNul()
   name: string;
 
   @ApiPropertyOptional({ example: 'king@example.com', nullable: true, maxLength: 320 })
@@ -24,7 +25,7 @@ export class InboundOrderDto {
   id: number;
 
   @ApiProperty({ example: 'sofa', maxLength: 200 })
-  @IsString() @IsNotEmpty() @MaxLength(200)
+  @IsString() @IsNotEmpty() @MaxLength(200) @HasNoNul()
   product: string;
 
   @ApiProperty({ example: 100000, minimum: 0, maximum: MAX_AMOUNT, multipleOf: 0.01 })

@@ -16,8 +16,12 @@ import {
 import { EVENT_TYPES } from '../../events';
 import { isValidSecret } from '../security/signing';
 import { ALL_EVENTS } from '../subscriptions/subscription';
+import { HasNoNul } from '../../common/http/validators';
 
 const SUBSCRIBABLE = [...EVENT_TYPES, ALL_EVENTS];
+// No whitespace or control characters (NUL among them: PostgreSQL's text cannot hold it).
+const HTTP_URL = /^https?:\/\/[^\s\x00-\x1f\x7f]+$/i;
+const URL_MESSAGE = { message: 'url must be an absolute http or https URL' };
 const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 function IsWebhookSecret(options?: ValidationOptions) {
@@ -36,7 +40,7 @@ function IsWebhookSecret(options?: ValidationOptions) {
 
 class UrlAndEvents {
   /** Deeper checks (scheme, credentials, private addresses) run in the service, after DNS. */
-  @Transform(trimmed) @IsString() @MaxLength(2048) @Matches(/^https?:\/\/\S+$/i, { message: 'url must be an absolute http or https URL' })
+  @Transform(trimmed) @IsString() @MaxLength(2048) @Matches(HTTP_URL, URL_MESSAGE)
   url: string;
 
   @IsArray()
@@ -48,7 +52,7 @@ class UrlAndEvents {
 
 /** `POST /webhooks` */
 export class CreateSubscriptionDto extends UrlAndEvents {
-  @IsOptional() @IsString() @MaxLength(500)
+  @IsOptional() @IsString() @MaxLength(500) @HasNoNul()
   description?: string;
 
   /** Given by the caller, or generated when absent. */
@@ -58,7 +62,7 @@ export class CreateSubscriptionDto extends UrlAndEvents {
 
 /** `PATCH /webhooks/:id`: only the fields present change; `description: null` clears it. */
 export class PatchSubscriptionDto {
-  @IsOptional() @Transform(trimmed) @IsString() @MaxLength(2048) @Matches(/^https?:\/\/\S+$/i, { message: 'url must be an absolute http or https URL' })
+  @IsOptional() @Transform(trimmed) @IsString() @MaxLength(2048) @Matches(HTTP_URL, URL_MESSAGE)
   url?: string;
 
   @IsOptional()
@@ -68,7 +72,7 @@ export class PatchSubscriptionDto {
   @IsIn(SUBSCRIBABLE, { each: true, message: `each value in events must be "*" or one of: ${EVENT_TYPES.join(', ')}` })
   events?: string[];
 
-  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(500)
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(500) @HasNoNul()
   description?: string | null;
 
   @IsOptional() @IsBoolean()

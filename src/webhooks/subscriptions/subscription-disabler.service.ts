@@ -23,7 +23,7 @@ export class SubscriptionDisabler {
       version: row.version,
       payload: {
         id,
-        url: row.url,
+        url: originOf(row.url),
         reason,
         failingSince: row.failing_since?.toISOString() ?? null,
         disabledAt: disabledAt.toISOString(),
@@ -33,5 +33,18 @@ export class SubscriptionDisabler {
     });
     this.logger.warn(`webhook ${id} disabled: ${reason}`);
     return true;
+  }
+}
+
+/**
+ * The event goes wherever events go (the unauthenticated live stream, every `*` subscriber), and a
+ * subscription's URL is admin-only: its path or query often is the credential (Slack- or Zapier-style
+ * hook URLs). The event names the endpoint by its origin only.
+ */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '[redacted]';
   }
 }
