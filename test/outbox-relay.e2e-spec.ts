@@ -1,5 +1,5 @@
-import { Topics } from '../src/events';
-import { RELAY_LOCK } from '../src/messaging/outbox/outbox-relay.service';
+import { deadLetterTopicOf, Topics } from '../src/events';
+import { RELAY_CONSUMER, RELAY_LOCK } from '../src/messaging/outbox/outbox-relay.service';
 import { OutboxService } from '../src/messaging/outbox/outbox.service';
 import { UnitOfWork } from '../src/messaging/unit-of-work';
 import { E2eApp, startE2eApp } from './support/e2e-app';
@@ -12,7 +12,7 @@ describe('Outbox relay', () => {
   let probe: KafkaProbe;
 
   beforeAll(async () => {
-    probe = await KafkaProbe.start([Topics.UserCreated]);
+    probe = await KafkaProbe.start([Topics.UserCreated, deadLetterTopicOf(Topics.UserCreated)]);
     e2e = await startE2eApp();
   });
   afterAll(async () => {
@@ -61,6 +61,36 @@ describe('Outbox relay', () => {
     await waitFor('an empty outbox', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0);
   });
 
+  it('sets aside a row the broker refuses for its size and publishes the rows around it, so nothing waits behind it', async () => {
+    const outbox = e2e.app.get(OutboxService);
+    // A dead-letter topic: its records carry outside values of any size, the likeliest to be refused.
+    const topic = deadLetterTopicOf(Topics.UserCreated);
+    const marker = unique('refused');
+    const tag = (name: string) => `${marker}:${name}`;
+    await waitFor('an empty outbox', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0);
+    // The relay waits while the rows are written, so they leave in one batch. Under one key, a and b fit
+    // the broker's 1 MiB limit alone but not together in their partition's share of the batch; huge fits nowhere.
+    const pause = e2e.db.createQueryRunner();
+    await pause.query('SELECT pg_advisory_lock($1)', [RELAY_LOCK]);
+    try {
+      for (const [name, size] of [['a', 700_000], ['b', 700_000], ['huge', 1_200_000], ['after', 10]] as const) {
+        await outbox.enqueue(e2e.db.manager, { topic, key: marker, value: Buffer.alloc(size, 'x'), headers: { 'x-test': tag(name) } });
+      }
+    } finally {
+      await pause.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]);
+      await pause.release();
+    }
+
+    for (const name of ['a', 'b', 'after']) await probe.next(`record ${name}`, (r) => r.headers['x-test'] === tag(name), 60_000);
+    await waitFor('an empty outbox', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0);
+    const dead = await e2e.db.query(
+      `SELECT "partition", length(value) AS size, reason FROM dead_letters WHERE consumer = $1 AND topic = $2 AND headers->>'x-test' = $3`,
+      [RELAY_CONSUMER, topic, tag('huge')],
+    );
+    expect(dead).toEqual([{ partition: -1, size: 1_200_000, reason: expect.stringMatching(/^the broker refused the record: /) }]);
+    expect(probe.records.some((r) => r.headers['x-test'] === tag('huge'))).toBe(false);
+  });
+
   it('says more rows wait when a concurrent commit thinned its window, so the relay does not sleep on them', async () => {
     const outbox = e2e.app.get(OutboxService);
     await waitFor('an empty outbox', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0);
@@ -73,7 +103,8 @@ describe('Outbox relay', () => {
       for (const n of [1, 2, 3]) {
         await outbox.enqueue(e2e.db.manager, { topic: 'outbox_take_test', key: String(n), value: Buffer.from('{}'), headers: {} });
       }
-      const ids: string[] = (await e2e.db.query(`SELECT id::text AS id FROM outbox ORDER BY id`)).map((r: { id: string }) => r.id);
+      // By the bigint, not the text it is read as (which sorts 10 before 8).
+      const ids: string[] = (await e2e.db.query(`SELECT id::text AS id FROM outbox ORDER BY outbox.id`)).map((r: { id: string }) => r.id);
       expect(ids).toHaveLength(3);
       // The other relay has deleted the first row and not yet committed.
       await other.startTransaction();

@@ -1,10 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { Metrics } from '../../observability/metrics';
-import { KafkaService } from '../kafka/kafka.service';
+import { brokerAnswer } from '../kafka/kafka-errors';
+import { KafkaService, OutgoingRecord } from '../kafka/kafka.service';
 import { WakeSignal } from '../wake-signal';
-import { OutboxService } from './outbox.service';
+import { OutboxRow, OutboxService } from './outbox.service';
 
 // One relay batch runs at a time across all instances, so rows of one entity leave in id order.
 export const RELAY_LOCK = 7_310_002;
@@ -89,7 +90,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const batch = await this.dataSource.transaction(async (em) => {
       const taken = await this.outbox.take(em, RELAY_LOCK, this.config.outbox.batchSize);
       if (taken === 'busy' || taken.rows.length === 0) return taken;
-      await this.kafka.publish(taken.rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })));
+      try {
+        await this.kafka.publish(taken.rows.map(recordOf));
+      } catch (err) {
+        if (!isRefusedRecord(err)) throw err;
+        await this.publishOneByOne(em, taken.rows);
+      }
       return taken;
     });
     if (batch === 'busy') return batch;
@@ -100,6 +106,51 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     for (const [topic, n] of perTopic) this.metrics.eventsPublished(topic, n);
     return { more: batch.more };
   }
+
+  /**
+   * The broker refused the batch for its content (a record or a partition's share of the batch over its
+   * size limit), which no retry changes: left alone, that batch would be taken again forever and every
+   * event behind it would wait. The rows go one at a time, in id order, and a row refused on its own is
+   * set aside in `dead_letters` (consumer `outbox-relay`, partition -1, its outbox id as the offset;
+   * listed and replayable like any dead letter) instead of being published. Rows the broker had already appended may be sent twice; consumers drop
+   * them by `ce_id`.
+   */
+  private async publishOneByOne(em: EntityManager, rows: OutboxRow[]): Promise<void> {
+    for (const row of rows) {
+      try {
+        await this.kafka.publish([recordOf(row)]);
+      } catch (err) {
+        if (!isRefusedRecord(err)) throw err;
+        const reason = `the broker refused the record: ${(err as Error).message}`.slice(0, 2000);
+        this.logger.error(`outbox row ${row.id} for ${row.topic} set aside: ${reason}`);
+        await em.query(
+          `INSERT INTO dead_letters (consumer, topic, "partition", "offset", key, value, headers, reason, attempts)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
+           ON CONFLICT (topic, "partition", "offset", consumer) DO NOTHING`,
+          [RELAY_CONSUMER, row.topic, UNPUBLISHED_PARTITION, row.id, row.key, row.value, JSON.stringify(row.headers), reason],
+        );
+        this.metrics.deadLettered(row.topic, RELAY_CONSUMER);
+      }
+    }
+  }
+}
+
+/** The `consumer` of a dead letter the relay set aside: it was never published, so no consumer read it. */
+export const RELAY_CONSUMER = 'outbox-relay';
+
+/** A dead letter's partition when the record never reached a partition. */
+const UNPUBLISHED_PARTITION = -1;
+
+/** Refusals of a record's content (kafkajs marks them not retriable); anything else is a passing outage. */
+const REFUSED_RECORD = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE']);
+
+function isRefusedRecord(err: unknown): boolean {
+  const type = brokerAnswer(err).type;
+  return type !== undefined && REFUSED_RECORD.has(type);
+}
+
+function recordOf({ topic, key, value, headers }: OutboxRow): OutgoingRecord {
+  return { topic, key, value, headers };
 }
 
 function delay(ms: number): Promise<void> {
