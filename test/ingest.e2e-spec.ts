@@ -206,6 +206,18 @@ describe('Events written by producers outside Nestream', () => {
     expect(await visible(`/users/${next}`)).toMatchObject({ name: 'after-poison' });
   });
 
+  it('keeps the key and headers of a dead letter as the bytes received, JSON ones included (Kafka Connect, Spring)', async () => {
+    // Nest's Kafka parser turns JSON keys and header values into objects, which read back as "[object Object]".
+    const key = JSON.stringify({ id: anOutsideId(), tag: unique('json-key') });
+    const typesHeader = JSON.stringify({ contentType: 'java.lang.String' });
+    await outside.send(Topics.UserCreated, 'not json either {', key, { spring_json_header_types: typesHeader });
+
+    const letter = await dlq.next('the poison message with a JSON key', (r) => r.key === key);
+    expect(letter.headers.spring_json_header_types).toBe(typesHeader);
+    const [row] = await e2e.db.query(`SELECT key, headers FROM dead_letters WHERE key = $1`, [key]);
+    expect(row.headers).toMatchObject({ spring_json_header_types: typesHeader });
+  });
+
   it('dead-letters an event that does not fit its schema, naming the field', async () => {
     const key = unique('bad-shape');
     await outside.send(Topics.OrderPlaced, JSON.stringify({ id: anOutsideId(), product: 'sofa', amount: 'lots' }), key);

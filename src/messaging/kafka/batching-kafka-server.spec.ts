@@ -131,6 +131,20 @@ describe('BatchingKafkaServer dispatch to event handlers', () => {
     expect(resolved).toEqual(['42', '43']);
   });
 
+  it('gives the context each record as kafkajs read it: a JSON key or header stays its bytes', async () => {
+    const s = server();
+    let context: KafkaBatchContext | undefined;
+    s.addHandler('order_placed', async (_data: unknown, ctx: KafkaContext) => void (context = ctx as KafkaBatchContext), true);
+    const { payload } = batchAt(5);
+    const [record] = payload.batch.messages;
+    record.key = Buffer.from('{"id":5}');
+    record.headers = { spring_json_header_types: Buffer.from('{"id":"java.lang.Long"}') };
+    await s.handleBatch(payload);
+    const [seen] = context!.getMessages();
+    expect(String(seen.key)).toBe('{"id":5}');
+    expect(String(seen.headers!.spring_json_header_types)).toBe('{"id":"java.lang.Long"}');
+  });
+
   it('counts each chunk as handled when it is, so a commit made mid-batch is not taken for a skip', async () => {
     const s = server(2);
     const guard = (s as unknown as { skips: SkipGuard }).skips;

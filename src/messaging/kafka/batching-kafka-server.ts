@@ -153,9 +153,12 @@ export class BatchingKafkaServer extends ServerKafka {
       const failed = outcomes.findIndex((outcome) => outcome.status === 'rejected');
       return failed < 0 ? { handled: chunk.length } : { handled: failed, reason: (outcomes[failed] as PromiseRejectedResult).reason };
     }
-    const messages = chunk.map((message) => this.parser!.parse<KafkaMessage>(Object.assign(message, { topic, partition })));
-    // What Nest's deserializer makes of each record, in order: @Payload() of a chunk.
-    const packets = await Promise.all(messages.map((message) => this.deserializer.deserialize(message, { channel: topic })));
+    // The context holds the records as kafkajs read them. Nest's parser turns a key or header value that
+    // looks like JSON into an object (Kafka Connect's keys, Spring's type headers), which then read back
+    // as "[object Object]" in dead letters and replays; the pipeline decodes the bytes itself.
+    const messages = chunk.map((message) => Object.assign(message, { topic, partition }) as unknown as KafkaMessage);
+    // What Nest's parser and deserializer make of each record, in order: @Payload() of a chunk.
+    const packets = await Promise.all(messages.map((message) => this.deserializer.deserialize(this.parser!.parse(message), { channel: topic })));
     const data = packets.map((packet) => packet.data);
     const outcomes = await Promise.all(
       handlers.map(async (handler): Promise<ChunkOutcome> => {

@@ -1,6 +1,9 @@
 import { KafkaContext } from '@nestjs/microservices';
 
-/** A record as Nest's Kafka transport hands it to handlers (its parser has run). */
+/**
+ * A record as Nest's Kafka transport types it. BatchingKafkaServer hands event handlers the record as
+ * kafkajs read it, key, value and headers as the bytes received (Buffers), with its topic and partition.
+ */
 export type KafkaMessage = ReturnType<KafkaContext['getMessage']>;
 
 /**
