@@ -364,6 +364,37 @@ describe('BatchingKafkaServer after a crash kafkajs does not restart', () => {
     expect(commits).toHaveLength(2);
   });
 
+  it('does not rejoin the group when the app closes while a restart is connecting, and the close waits for it', async () => {
+    const { consumer, crash } = consumerCrashingOnRuns();
+    const server = await running(consumer);
+    let connected!: () => void;
+    consumer.connect.mockImplementationOnce(() => new Promise<undefined>((resolve) => (connected = () => resolve(undefined))));
+    crash(false);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(consumer.connect).toHaveBeenCalledTimes(1);
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(closed).toBe(false);
+    connected();
+    await closing;
+    expect(consumer.run).toHaveBeenCalledTimes(1);
+  });
+
+  it('ends a restart pausing between attempts at once when the app closes', async () => {
+    const { consumer, crash } = consumerCrashingOnRuns();
+    const server = await running(consumer);
+    consumer.connect.mockRejectedValue(new Error('broker down'));
+    crash(false);
+    await jest.advanceTimersByTimeAsync(1_000);
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    // Far less than the pause (1 s, then doubling) or the close's 5 s deadline.
+    await jest.advanceTimersByTimeAsync(10);
+    expect(closed).toBe(true);
+    await closing;
+  });
+
   it('restarts nothing once the app is closing', async () => {
     const { consumer, crash } = consumerCrashingOnRuns();
     const server = await running(consumer);

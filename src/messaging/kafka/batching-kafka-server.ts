@@ -65,6 +65,8 @@ export class BatchingKafkaServer extends ServerKafka {
   private crashesLeftStopped = 0;
   private readonly recentGiveUps: number[] = [];
   private pendingRestart?: NodeJS.Timeout;
+  private restartRun?: Promise<void>;
+  private endRestartPause?: () => void;
   private readonly routes = new Map<string, string>();
   /** Every event handler of a route, in registration order (Nest keeps the first, without its chain). */
   private readonly eventHandlers = new Map<string, MessageHandler[]>();
@@ -183,10 +185,13 @@ export class BatchingKafkaServer extends ServerKafka {
   override async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.pendingRestart);
+    this.endRestartPause?.();
+    // A restart connecting now stops at its next step; the broker may be what is down, so 5 s at most.
+    await withDeadline(this.restartRun ?? Promise.resolve(), CLOSE_DEADLINE_MS).catch(() => undefined);
     this.commits.stop();
     // A batch that ends from now on commits itself (handleBatch): this commits what ended before. The
     // broker may be what is down: the close waits for it 5 s at most.
-    await withDeadline(this.commits.flush(), CLOSE_COMMIT_DEADLINE_MS).catch((err: Error) =>
+    await withDeadline(this.commits.flush(), CLOSE_DEADLINE_MS).catch((err: Error) =>
       this.log.warn(`offsets not committed on close, the next owner gets those records again: ${err.message}`),
     );
     await this.watchdog?.stop();
@@ -343,10 +348,16 @@ export class BatchingKafkaServer extends ServerKafka {
    * read afresh and a new fetch state, starting from the committed offsets. Tried until it runs again or
    * the app closes: a stopped consumer must not stay so.
    */
-  private async restart(reason: string): Promise<void> {
+  private restart(reason: string): Promise<void> {
     const consumer = this.consumer;
-    if (!consumer || this.closing || this.restarting) return;
+    if (!consumer || this.closing || this.restarting) return Promise.resolve();
     this.restarting = true;
+    // close() waits for it: a restart that connected as the app closed must not join the group after.
+    this.restartRun = this.runRestart(consumer, reason);
+    return this.restartRun;
+  }
+
+  private async runRestart(consumer: Consumer, reason: string): Promise<void> {
     this.log.error(`restarting the consumer: ${reason}`);
     try {
       for (let attempt = 1; !this.closing; attempt += 1) {
@@ -359,6 +370,8 @@ export class BatchingKafkaServer extends ServerKafka {
           await consumer.disconnect();
           if (this.closing) return;
           await consumer.connect();
+          // The app began closing meanwhile: close() disconnects it once this returns.
+          if (this.closing) return;
           const crashes = this.crashesLeftStopped;
           await this.bindEvents(consumer);
           // kafkajs' run resolves even when joining the group crashed it (it catches that itself).
@@ -366,8 +379,17 @@ export class BatchingKafkaServer extends ServerKafka {
           this.log.warn('consumer restarted');
           return;
         } catch (err) {
+          if (this.closing) return;
           this.log.error(`restarting the consumer failed (attempt ${attempt}), trying again: ${(err as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, restartDelayMs(attempt)));
+          // Cut short by close(), which must not wait out a 30 s pause.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, restartDelayMs(attempt));
+            this.endRestartPause = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.endRestartPause = undefined;
         }
       }
     } finally {
@@ -377,7 +399,7 @@ export class BatchingKafkaServer extends ServerKafka {
 }
 
 const GIVE_UP_WINDOW_MS = 5 * 60_000;
-const CLOSE_COMMIT_DEADLINE_MS = 5_000;
+const CLOSE_DEADLINE_MS = 5_000;
 
 /** 0.5 s, doubling with each try, at most 30 s. */
 function restartDelayMs(tries: number): number {
