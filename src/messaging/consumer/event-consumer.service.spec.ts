@@ -472,4 +472,17 @@ describe('EventConsumer during a database outage', () => {
     expect(effect).toHaveBeenCalledTimes(7);
     expect(deadLetters.setAside).not.toHaveBeenCalled();
   });
+
+  it('stops waiting once the app is closing, failing the record unapplied so the next owner gets it', async () => {
+    const { consumer, effect, deadLetters } = setup();
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    effect.mockRejectedValueOnce(down).mockImplementationOnce(async () => {
+      consumer.onModuleDestroy();
+      throw down;
+    });
+    await expect(consumer.handle(CONSUMER, 'user_created', kafkaContext(record()), effect)).rejects.toThrow('ECONNREFUSED');
+
+    expect(effect).toHaveBeenCalledTimes(2);
+    expect(deadLetters.setAside).not.toHaveBeenCalled();
+  });
 });

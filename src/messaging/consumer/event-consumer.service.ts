@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { KafkaContext } from '@nestjs/microservices';
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
@@ -54,7 +54,7 @@ export interface HandleOptions<T> {
  * partition never stalls and the process never crashes on one.
  */
 @Injectable()
-export class EventConsumer {
+export class EventConsumer implements OnModuleDestroy {
   private readonly logger = new Logger(EventConsumer.name);
   /** Records waiting for their consumer's next transaction, by consumer name. */
   private readonly queues = new Map<string, Work[]>();
@@ -63,6 +63,8 @@ export class EventConsumer {
   private readonly records = new WeakMap<object, RecordRead>();
   /** The per-record debug line is built only when it is written (five consumers per record while ingesting). */
   private readonly debugLogs: boolean;
+  /** The app is closing: a record waiting out a database outage gives up (see applyAlone). */
+  private stopping = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -71,6 +73,11 @@ export class EventConsumer {
     private readonly metrics: Metrics,
   ) {
     this.debugLogs = DEBUG_LEVELS.has(config.http.logLevel);
+  }
+
+  /** Nest calls it before it closes the consumers, which wait for the batches in flight. */
+  onModuleDestroy(): void {
+    this.stopping = true;
   }
 
   /**
@@ -318,6 +325,9 @@ export class EventConsumer {
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         if (isDatabaseUnavailable(err)) {
+          // Closing: waiting for the database would hold the shutdown for as long as the outage lasts.
+          // Failed unapplied, the record is not committed, and the partition's next owner gets it.
+          if (this.stopping) throw err;
           // Not the message's fault: wait for the database (the partition waits too, as it must) and
           // do not spend the message's attempts; dead-lettering now would set aside a good event.
           attempt -= 1;
