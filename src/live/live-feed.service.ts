@@ -33,7 +33,8 @@ export interface FeedFilter {
 export interface FeedSubscriber {
   filter: FeedFilter;
   cursor: number;
-  deliver(events: LiveEvent[]): void;
+  /** Sends the events; a promise when the client must catch up first, before the feed reads more. */
+  deliver(events: LiveEvent[]): Promise<void> | void;
   /** Ends the subscriber's stream (the app is shutting down). */
   close(): void;
 }
@@ -48,6 +49,8 @@ export class LiveFeedService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger(LiveFeedService.name);
   private readonly subscribers = new Set<FeedSubscriber>();
   private readonly pumping = new Map<FeedSubscriber, Promise<void>>();
+  /** Subscribers told of new events while their pump ran: it reads once more before it ends. */
+  private readonly again = new Set<FeedSubscriber>();
   private pollTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private latest = 0;
@@ -153,29 +156,44 @@ export class LiveFeedService implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  /** Sends a subscriber everything after its cursor; one pump per subscriber at a time. */
+  /**
+   * Sends a subscriber everything after its cursor. One pump per subscriber at a time; news arriving
+   * while it runs (or waits for a slow client) makes it read once more, rather than queueing a pump per
+   * poll for as long as the client is behind.
+   */
   private pump(s: FeedSubscriber): Promise<void> {
-    const previous = this.pumping.get(s) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const running = this.pumping.get(s);
+    if (running) {
+      this.again.add(s);
+      return running;
+    }
+    if (!this.subscribers.has(s)) return Promise.resolve();
+    const run = this.readFor(s)
+      .catch((err: Error) => this.logger.warn(`live feed read failed: ${err.message}`))
+      .finally(() => {
+        this.pumping.delete(s);
+        // News that came after the last look, while the run was ending.
+        if (this.again.delete(s)) void this.pump(s);
+      });
+    this.pumping.set(s, run);
+    return run;
+  }
+
+  private async readFor(s: FeedSubscriber): Promise<void> {
+    do {
+      this.again.delete(s);
       while (this.subscribers.has(s)) {
         const rows = await this.dataSource.query(
           `SELECT * FROM live_events WHERE id > $1 AND ($2::text[] IS NULL OR type = ANY($2)) ORDER BY id LIMIT $3`,
           [s.cursor, s.filter.types ?? null, PAGE],
         );
-        if (rows.length === 0) return;
+        if (rows.length === 0) break;
         const events: LiveEvent[] = rows.map(toLiveEvent);
         s.cursor = events[events.length - 1].id;
-        s.deliver(events);
-        if (rows.length < PAGE) return;
+        await s.deliver(events);
+        if (rows.length < PAGE) break;
       }
-    });
-    const tracked = next
-      .catch((err: Error) => this.logger.warn(`live feed read failed: ${err.message}`))
-      .finally(() => {
-        if (this.pumping.get(s) === tracked) this.pumping.delete(s);
-      });
-    this.pumping.set(s, tracked);
-    return tracked;
+    } while (this.again.has(s) && this.subscribers.has(s));
   }
 
   private async prune(): Promise<void> {

@@ -9,6 +9,11 @@ export function sseEvent(id: number, data: unknown): string {
   return `id: ${id}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** An id with no data: it sets the client's Last-Event-ID and dispatches no event. */
+export function sseId(id: number): string {
+  return `id: ${id}\n\n`;
+}
+
 /** How long a browser waits before reconnecting after the stream drops. */
 export function sseRetry(ms: number): string {
   return `retry: ${ms}\n\n`;
