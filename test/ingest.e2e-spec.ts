@@ -2,6 +2,7 @@ import { deadLetterTopicOf, Topics } from '../src/events';
 import { recordId } from '../src/messaging/envelope';
 import { consumerGroupId, ConsumerGroups } from '../src/messaging/kafka/consumer-groups';
 import { UnitOfWork } from '../src/messaging/unit-of-work';
+import { MAX_OUTSIDE_ID } from '../src/persistence/id-sequence';
 import { toUser } from '../src/users/user';
 import { UserEntity } from '../src/users/user.entity';
 import { endOffsets, waitForCommittedPast } from './support/consumer-group';
@@ -216,6 +217,16 @@ describe('Events written by producers outside Nestream', () => {
     expect(letter.headers.spring_json_header_types).toBe(typesHeader);
     const [row] = await e2e.db.query(`SELECT key, headers FROM dead_letters WHERE key = $1`, [key]);
     expect(row.headers).toMatchObject({ spring_json_header_types: typesHeader });
+  });
+
+  it('dead-letters an outside id past MAX_OUTSIDE_ID, so the id sequence stays where Nestream can still hand out ids', async () => {
+    const key = unique('huge-id');
+    await outside.send(Topics.UserCreated, JSON.stringify({ id: Number.MAX_SAFE_INTEGER, name: 'too far' }), key);
+    const letter = await dlq.next('the outside user with the huge id', (r) => r.key === key);
+    expect(letter.headers['x-dlq-reason']).toContain(`above ${MAX_OUTSIDE_ID}`);
+    const created = (await e2e.http.post('/users').send({ name: unique('after-huge-id') }).expect(201)).body;
+    expect(created.id).toBeLessThanOrEqual(MAX_OUTSIDE_ID);
+    await e2e.http.get(`/users/${Number.MAX_SAFE_INTEGER}`).expect(404);
   });
 
   it('dead-letters an event that does not fit its schema, naming the field', async () => {

@@ -1,9 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import type { OrderEventPayload } from '../../events';
-import type { ConsumedEvent } from '../../messaging/consumer/event-consumer.service';
+import { ConsumedEvent, UnprocessableEventError } from '../../messaging/consumer/event-consumer.service';
 import type { OrdersService } from '../../orders/orders.service';
 import type { UsersService } from '../../users/users.service';
 import type { EventLogEntry, EventLogService } from '../event-log/event-log.service';
+import { MAX_OUTSIDE_ID } from '../id-sequence';
 import { openBeforeCommit, runBeforeCommit } from '../transaction-hooks';
 import { IngestService } from './ingest.service';
 
@@ -69,6 +70,15 @@ describe('IngestService (set-based)', () => {
     await inOneTransaction([order(2, 11, { version: 0 }), order(3, 12)]);
     expect(applied).toEqual([[2, 3]]);
     expect(logged).toEqual([['e-12']]);
+  });
+
+  it('refuses an outside id past MAX_OUTSIDE_ID as unprocessable (dead-lettered at once), storing nothing of it', async () => {
+    const em = {} as EntityManager;
+    openBeforeCommit(em);
+    await ingest.ingestOrder(em, order(MAX_OUTSIDE_ID, 10));
+    await expect(ingest.ingestOrder(em, order(Number.MAX_SAFE_INTEGER, 11))).rejects.toThrow(UnprocessableEventError);
+    await runBeforeCommit(em);
+    expect(applied).toEqual([[MAX_OUTSIDE_ID]]);
   });
 
   it('leaves Nestream\'s own events alone: they were stored with the HTTP write', () => {

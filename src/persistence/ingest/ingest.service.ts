@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { OrderEventPayload, UserEventPayload } from '../../events';
-import type { ConsumedEvent } from '../../messaging/consumer/event-consumer.service';
+import { ConsumedEvent, UnprocessableEventError } from '../../messaging/consumer/event-consumer.service';
 import { OrdersService } from '../../orders/orders.service';
 import { UsersService } from '../../users/users.service';
 import { EventLogEntry, EventLogService } from '../event-log/event-log.service';
+import { MAX_OUTSIDE_ID } from '../id-sequence';
 import { collectBeforeCommit } from '../transaction-hooks';
 
 /**
@@ -32,12 +33,14 @@ export class IngestService {
   }
 
   async ingestUser(em: EntityManager, event: ConsumedEvent<UserEventPayload>): Promise<void> {
+    refuseIdPastCeiling(event);
     collectBeforeCommit(em, 'persistence.ingest.users', event, (events) =>
       this.store(em, events, 'user', (inputs) => this.users.applyExternal(em, inputs)),
     );
   }
 
   async ingestOrder(em: EntityManager, event: ConsumedEvent<OrderEventPayload>): Promise<void> {
+    refuseIdPastCeiling(event);
     collectBeforeCommit(em, 'persistence.ingest.orders', event, (events) =>
       this.store(em, events, 'order', (inputs) => this.orders.applyExternal(em, inputs)),
     );
@@ -62,6 +65,13 @@ export class IngestService {
       });
       await this.eventLog.appendMany(em, logged);
     }
+  }
+}
+
+/** An outside id past the ceiling would move the id sequence where Nestream's own ids stop being exact. */
+function refuseIdPastCeiling(event: ConsumedEvent<{ id: number }>): void {
+  if (event.payload.id > MAX_OUTSIDE_ID) {
+    throw new UnprocessableEventError(`id ${event.payload.id} is above ${MAX_OUTSIDE_ID}, the largest id an outside producer may use (see MAX_OUTSIDE_ID)`);
   }
 }
 

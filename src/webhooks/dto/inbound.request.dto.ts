@@ -2,11 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { MAX_AMOUNT } from '../../events';
 import { HasNoNul } from '../../common/http/validators';
+import { MAX_OUTSIDE_ID } from '../../persistence/id-sequence';
 
 /** `POST /webhook/user_created`: the origin document's user, `{"id": 11, "name": "King"}`, optionally an email. */
 export class InboundUserDto {
   @ApiProperty({ example: 11 })
-  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER)
+  @IsInt() @Min(1) @Max(MAX_OUTSIDE_ID)
   id: number;
 
   @ApiProperty({ example: 'King', maxLength: 200 })
@@ -21,7 +22,7 @@ export class InboundUserDto {
 /** `POST /webhook/order_placed`: the origin document's order, `{"id": 11, "product": "sofa", "amount": 100000}`. */
 export class InboundOrderDto {
   @ApiProperty({ example: 11 })
-  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER)
+  @IsInt() @Min(1) @Max(MAX_OUTSIDE_ID)
   id: number;
 
   @ApiProperty({ example: 'sofa', maxLength: 200 })
