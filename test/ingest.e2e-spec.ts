@@ -187,6 +187,14 @@ describe('Events written by producers outside Nestream', () => {
     expect((await e2e.http.get(`/users/${id}`).expect(200)).body).toMatchObject({ name: 'fourth', version: 4 });
     const logged = await e2e.db.query(`SELECT version FROM event_log WHERE entity_type = 'user' AND entity_id = $1 ORDER BY position`, [String(id)]);
     expect(logged.map((r: { version: number }) => r.version)).toEqual([3, 4]);
+
+    // Deleted at version 5: a late copy of an earlier version does not bring the user back.
+    await e2e.http.delete(`/users/${id}`).expect(204);
+    await send(Topics.UserCreated, 'resurrected', 4);
+    await e2e.http.get(`/users/${id}`).expect(404);
+    // A later version is a new life of the id, as the producer says.
+    await send(Topics.UserCreated, 'again', 6);
+    expect((await e2e.http.get(`/users/${id}`).expect(200)).body).toMatchObject({ name: 'again', version: 6 });
   });
 
   it('sets a poison message aside on <topic>.dlq with the reason and origin, and keeps the partition moving', async () => {

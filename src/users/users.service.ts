@@ -114,7 +114,8 @@ export class UsersService {
   /**
    * Applies users written by a producer outside Nestream, in one statement: an upsert by id (the id
    * space is shared). A versioned producer's version is authoritative, and an event not newer than the
-   * stored state is stale. Ids must be distinct. Answers, per input, the stored user, or null when it was stale.
+   * stored state, or than the user's last logged version once deleted, is stale. Ids must be distinct.
+   * Answers, per input, the stored user, or null when it was stale.
    */
   async applyExternal(em: EntityManager, inputs: readonly { payload: UserEventPayload; version?: number }[]): Promise<(User | null)[]> {
     if (inputs.length === 0) return [];
@@ -126,6 +127,10 @@ export class UsersService {
        )
        INSERT INTO users AS u (id, name, email, version)
        SELECT id, name, email, COALESCE(version, 1) FROM input
+        -- A versioned event the log has passed is stale even when the row is gone: a late user_created
+        -- must not bring back a user deleted at a later version.
+        WHERE input.version IS NULL
+           OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.entity_type = 'user' AND l.entity_id = input.id::text AND l.version >= input.version)
        ON CONFLICT (id) DO UPDATE
          SET name = EXCLUDED.name,
              email = CASE WHEN (SELECT has_email FROM input WHERE input.id = EXCLUDED.id) THEN EXCLUDED.email ELSE u.email END,
