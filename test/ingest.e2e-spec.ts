@@ -227,6 +227,32 @@ describe('Events written by producers outside Nestream', () => {
     expect(row.headers).toMatchObject({ spring_json_header_types: typesHeader });
   });
 
+  it('lets a stale versioned outside order go by in the enrichment too, without retries or a dead letter', async () => {
+    const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+    const id = anOutsideId();
+    const send = async (version: number, product: string) => {
+      const ceId = unique('ce');
+      await outside.send(Topics.OrderPlaced, JSON.stringify({ id, userId: user.id, product, amount: 5 }), String(id), {
+        ce_specversion: '1.0',
+        ce_id: ceId,
+        ce_type: Topics.OrderPlaced,
+        ce_source: '/another-service/orders',
+        ce_entityversion: String(version),
+      });
+      return ceId;
+    };
+    const claimedBy = async (consumer: string, ceId: string) =>
+      (await e2e.db.query(`SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2`, [consumer, ceId])).length === 1;
+
+    const current = await send(2, 'newer');
+    await waitFor('the enrichment of version 2', () => claimedBy('orders.enrichment', current));
+    const stale = await send(1, 'older');
+    await waitFor('the enrichment to let the stale version go by', () => claimedBy('orders.enrichment', stale));
+    expect(await claimedBy('persistence.ingest', stale)).toBe(true);
+    expect(await e2e.db.query(`SELECT 1 FROM dead_letters WHERE key = $1`, [String(id)])).toEqual([]);
+    expect((await e2e.http.get(`/orders/${id}`).expect(200)).body).toMatchObject({ product: 'newer', version: 2, customer: { id: user.id } });
+  });
+
   it('dead-letters an outside id past MAX_OUTSIDE_ID, so the id sequence stays where Nestream can still hand out ids', async () => {
     const key = unique('huge-id');
     await outside.send(Topics.UserCreated, JSON.stringify({ id: Number.MAX_SAFE_INTEGER, name: 'too far' }), key);

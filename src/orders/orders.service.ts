@@ -11,7 +11,7 @@ import { historyPage } from '../persistence/event-log/entity-history';
 import { EventLogReader } from '../persistence/event-log/event-log.reader';
 import { FoldService } from '../persistence/event-log/fold.service';
 import { IdBlock } from '../persistence/id-block';
-import { moveIdSequencePast } from '../persistence/id-sequence';
+import { MAX_OUTSIDE_ID, moveIdSequencePast } from '../persistence/id-sequence';
 import { collectBeforeCommit } from '../persistence/transaction-hooks';
 import { UsersService } from '../users/users.service';
 import { CreateOrderDto, ListOrdersQuery } from './dto/order.request.dto';
@@ -147,13 +147,15 @@ export class OrdersService {
 
   private async enrichAll(em: EntityManager, events: ConsumedEvent<OrderPlacedPayload>[]): Promise<void> {
     const positions = await this.reader.positionsOf(em, events.map((e) => e.id));
+    const unlogged = events.filter((e) => !e.isOwn && !positions.has(e.id));
+    const refused = unlogged.length > 0 ? await this.refusedByIngest(em, unlogged) : new Set<ConsumedEvent<OrderPlacedPayload>>();
     const logged = events.flatMap((event) => {
       const position = positions.get(event.id);
       if (position !== undefined) return [{ order: event.payload, position }];
       // Our own events are logged by the transaction that published them, so one missing from the log
       // was written by another deployment's database sharing the topic (a local broker shared by test
       // runs, say): it is not ours to enrich, and retrying will not make it appear.
-      if (event.isOwn) return [];
+      if (event.isOwn || refused.has(event)) return [];
       throw new Error(`order_placed ${event.id} of order ${event.payload.id} is not in the event log yet`);
     });
     const customers = await this.users.customersBefore(em, logged.map(({ order, position }) => ({ userId: order.userId!, position })));
@@ -173,6 +175,25 @@ export class OrdersService {
     const found = new Set(updated[0].map((r) => Number(r.id)));
     const missing = [...latest.keys()].filter((id) => !found.has(id));
     if (missing.length > 0) throw new Error(`order ${missing.join(', ')} is not stored yet`);
+  }
+
+  /**
+   * Outside events the ingest consumer will never log, so waiting for them would only end in retries and
+   * a dead letter: a versioned one the stored order has already reached (stale), and one whose id is past
+   * MAX_OUTSIDE_ID (dead-lettered by the ingest).
+   */
+  private async refusedByIngest(em: EntityManager, events: ConsumedEvent<OrderPlacedPayload>[]): Promise<Set<ConsumedEvent<OrderPlacedPayload>>> {
+    const rows: { id: string; version: number }[] = await em.query(`SELECT id, version FROM orders WHERE id = ANY($1::bigint[])`, [
+      events.map((e) => e.payload.id).filter((id) => id <= MAX_OUTSIDE_ID),
+    ]);
+    const stored = new Map(rows.map((r) => [Number(r.id), r.version]));
+    return new Set(
+      events.filter((e) => {
+        if (e.payload.id > MAX_OUTSIDE_ID) return true;
+        const version = e.metadata.entityVersion;
+        return version !== undefined && (stored.get(e.payload.id) ?? 0) >= version;
+      }),
+    );
   }
 
   /**
