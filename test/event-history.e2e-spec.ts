@@ -114,6 +114,16 @@ describe('Event log: history, time travel, optimistic concurrency and versioned 
       await e2e.http.get(`/users/${created.id}`).expect(404);
     });
 
+    it("reads an outside change as of when it was stored, not as of the producer's clock", async () => {
+      const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
+      const before = new Date();
+      // A producer whose clock (or ce_time) says the change happened years before it reached Nestream.
+      await outside.send(Topics.UserUpdated, JSON.stringify({ id: user.id, name: 'renamed late' }), String(user.id), { ce_time: '2020-01-01T00:00:00Z' });
+      await waitFor('the outside rename', async () => (await e2e.http.get(`/users/${user.id}`).expect(200)).body.name === 'renamed late');
+
+      expect((await e2e.http.get(`/users/${user.id}`).query({ at: before.toISOString() }).expect(200)).body).toMatchObject({ name: user.name, version: 1 });
+    });
+
     it('folds to exactly what GET answers now', async () => {
       const user = (await e2e.http.post('/users').send(aUser()).expect(201)).body;
       await e2e.http.patch(`/users/${user.id}`).send({ email: `${unique('new')}@example.com` }).expect(200);

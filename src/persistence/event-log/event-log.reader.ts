@@ -100,10 +100,15 @@ export class EventLogReader {
     return new Map(rows.map((r) => [r.event_id, Number(r.position)]));
   }
 
-  /** The position of an entity's first event that happened after `at`, or null when none did. */
+  /**
+   * The position of an entity's first event that changed it after `at`, or null when none did. An outside
+   * event counts from when it was stored (`recorded_at`, the time its fold stamps too), not from the
+   * producer's clock (`ce_time`, or the record's timestamp), which may be hours off either way.
+   */
   async firstPositionAfter(em: EntityManager, entityType: string, entityId: string, at: Date): Promise<number | null> {
     const [row] = await em.query(
-      `SELECT min(position) AS position FROM event_log WHERE entity_type = $1 AND entity_id = $2 AND occurred_at > $3`,
+      `SELECT min(position) AS position FROM event_log
+        WHERE entity_type = $1 AND entity_id = $2 AND (CASE WHEN origin = 'ingested' THEN recorded_at ELSE occurred_at END) > $3`,
       [entityType, entityId, at],
     );
     return row.position === null ? null : Number(row.position);
