@@ -157,7 +157,7 @@ describe('Event log: history, time travel, optimistic concurrency and versioned 
 
     it('refuses an instant that is not ISO 8601, naming at', async () => {
       const res = await e2e.http.get('/users/1?at=yesterday').expect(400);
-      expect(res.body.errors).toEqual([{ field: 'at', messages: ['at must be an ISO 8601 date-time such as 2026-11-25T10:00:00Z'] }]);
+      expect(res.body.errors).toEqual([{ field: 'at', messages: ['at must be an ISO 8601 date-time with its time zone, such as 2026-11-25T10:00:00Z'] }]);
     });
 
     it('starts from a snapshot for a long history and folds the same state as from the first event', async () => {
