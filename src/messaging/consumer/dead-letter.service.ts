@@ -4,6 +4,7 @@ import { deadLetterTopicOf } from '../../events';
 import { Metrics } from '../../observability/metrics';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { OutboxService } from '../outbox/outbox.service';
+import { insertDeadLetter, MAX_REASON_LENGTH } from './dead-letter-row';
 
 /** Headers added to a dead letter, beside the original record's own headers. */
 export const DLQ_HEADERS = {
@@ -46,16 +47,9 @@ export class DeadLetterService {
   ) {}
 
   async setAside(d: DeadLetter): Promise<void> {
-    const reason = d.reason.slice(0, 2000);
+    const reason = d.reason.slice(0, MAX_REASON_LENGTH);
     const inserted = await this.dataSource.transaction(async (em) => {
-      const rows: unknown[] = await em.query(
-        `INSERT INTO dead_letters (consumer, topic, "partition", "offset", key, value, headers, reason, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (topic, "partition", "offset", consumer) DO NOTHING
-         RETURNING id`,
-        [d.consumer, d.topic, d.partition, d.offset, d.key, d.value, JSON.stringify(d.headers), reason, d.attempts],
-      );
-      if (rows.length === 0) return false;
+      if (!(await insertDeadLetter(em, { ...d, reason }))) return false;
       await this.outbox.enqueue(em, {
         topic: deadLetterTopicOf(d.topic),
         key: d.key,

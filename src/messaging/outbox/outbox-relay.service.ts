@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { DataSource, EntityManager } from 'typeorm';
 import { appConfig, AppConfig } from '../../config/app.config';
 import { Metrics } from '../../observability/metrics';
+import { insertDeadLetter } from '../consumer/dead-letter-row';
 import { brokerAnswer } from '../kafka/kafka-errors';
 import { KafkaService, OutgoingRecord } from '../kafka/kafka.service';
 import { WakeSignal } from '../wake-signal';
@@ -121,14 +122,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await this.kafka.publish([recordOf(row)]);
       } catch (err) {
         if (!isRefusedRecord(err)) throw err;
-        const reason = `the broker refused the record: ${(err as Error).message}`.slice(0, 2000);
+        const reason = `the broker refused the record: ${(err as Error).message}`;
         this.logger.error(`outbox row ${row.id} for ${row.topic} set aside: ${reason}`);
-        await em.query(
-          `INSERT INTO dead_letters (consumer, topic, "partition", "offset", key, value, headers, reason, attempts)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
-           ON CONFLICT (topic, "partition", "offset", consumer) DO NOTHING`,
-          [RELAY_CONSUMER, row.topic, UNPUBLISHED_PARTITION, row.id, row.key, row.value, JSON.stringify(row.headers), reason],
-        );
+        const { topic, key, value, headers } = row;
+        await insertDeadLetter(em, { consumer: RELAY_CONSUMER, topic, partition: UNPUBLISHED_PARTITION, offset: row.id, key, value, headers, reason, attempts: 1 });
         this.metrics.deadLettered(row.topic, RELAY_CONSUMER);
       }
     }
